@@ -1,0 +1,90 @@
+"""The restloom exception tree, grouped by what the caller does next.
+
+RestloomError                      base of everything restloom raises on purpose
+├── ConfigError                    fix the config: carries every ConfigIssue (path + message)
+├── ResourceError                  skip the resource: it failed, the others go on
+│   ├── AuthError                  401/403: credentials are wrong or missing
+│   ├── RetriesExhausted           a retryable failure outlived the retry policy
+│   ├── ResponseError              a non-retryable HTTP status or an unreadable body
+│   ├── PrimaryKeyMissing          records lack the primary key the resource declares
+│   └── ExpressionError            a stop_condition / cursor_value failed on a real response
+└── SyncError                      stop: the run as a whole failed (e.g. the destination)
+
+Messages say what happened, where (resource, URL without secrets, config path) and what to do.
+Response bodies are truncated and credentials never appear (see ``restloom.http.redact``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "ConfigIssue",
+    "ExpressionError",
+    "PrimaryKeyMissing",
+    "ResourceError",
+    "ResponseError",
+    "RestloomError",
+    "RetriesExhausted",
+    "SyncError",
+]
+
+
+class RestloomError(Exception):
+    """Base class of every error restloom raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigIssue:
+    """One problem in a config: where it is (a config path) and what is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(RestloomError):
+    """The config is invalid; ``issues`` lists every problem found, each with its path."""
+
+    def __init__(self, issues: list[ConfigIssue] | tuple[ConfigIssue, ...]) -> None:
+        self.issues = tuple(issues)
+        count = len(self.issues)
+        head = f"invalid config: {count} problem{'s' if count != 1 else ''}"
+        super().__init__("\n".join([head, *(f"  - {issue}" for issue in self.issues)]))
+
+
+class ResourceError(RestloomError):
+    """A resource failed; the run goes on with the other resources."""
+
+    def __init__(self, resource: str, message: str) -> None:
+        self.resource = resource
+        self.reason = message
+        super().__init__(f"resource '{resource}': {message}")
+
+
+class AuthError(ResourceError):
+    """The API refused the credentials (401/403)."""
+
+
+class RetriesExhausted(ResourceError):
+    """A retryable failure (429, 5xx, timeout, dropped connection) outlived the retry policy."""
+
+
+class ResponseError(ResourceError):
+    """A non-retryable HTTP status, or a body that is not the JSON the config expects."""
+
+
+class PrimaryKeyMissing(ResourceError):
+    """Records lack the primary key the resource declares, so they cannot be merged."""
+
+
+class ExpressionError(ResourceError):
+    """A config expression (stop_condition, cursor_value) failed on a real response."""
+
+
+class SyncError(RestloomError):
+    """The run as a whole failed (the destination, the pipeline); nothing more can be done now."""
