@@ -1,0 +1,172 @@
+"""Data selectors: which part of a response page holds the records.
+
+Why: dlt's ``data_selector`` is a JSONPath evaluated with ``jsonpath-ng``; the seed configs also
+write plain dotted paths that cross lists (``ivrs.menus.*`` = the menus of every IVR), which JSONPath
+answers with nothing. A ``Selector`` keeps dlt's reading wherever dlt finds something and only
+extends it where dlt finds nothing.
+
+Reading a selector:
+
+- ``[]``, ``""`` and ``"$"`` select the root. ``None`` (no selector written) detects the records
+  the way dlt does (``find_response_page_data``: the root when it is not an object, else the best
+  list under a key like ``data``/``items``/``results``), on every page.
+- A plain dotted path (``data``, ``meta.items``, ``$.a.b``, ``addresses.*``, ``a[*]``) is walked step
+  by step with JSONPath's meaning: a key step reads a key of an object, a ``*`` / ``[*]`` step takes
+  the items of a list or the values of an object. If that finds nothing, it is walked again with
+  projection: a key step that lands on a LIST reads that key in each item (items without it are
+  skipped); when the last step projected, list values are flattened. So ``ivrs.menus.*`` and
+  ``ivrs.menus`` on ``{"ivrs": [{"menus": [m1, m2]}, {"menus": [m3]}]}`` both give ``[m1, m2, m3]``.
+- Anything else (filters ``[?(...)]``, ``..``, indexes ``[0]``, unions) is evaluated by dlt's
+  ``dlt.common.jsonpath.find_values``, compiled once by ``compile_selector``.
+
+Normalisation of what was found, exactly as dlt's ``RESTClient.extract_response``: if exactly one
+value was found, take it; a list is the page's records; ``None`` is no records; any other value (an
+object) is one record. So a root JSON array is its records, a root object selected with ``$`` is one
+record, and ``agents_overview`` on ``{"agents_overview": {...}}`` is one record. ``matched`` is
+False only when the selector found nothing at all (a key present with ``null`` or ``[]`` matched).
+
+The common case, one key landing on a list (``data``), is a dict lookup that returns the page's own
+list: no per-record work and no copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlt.common.jsonpath import compile_path, find_values
+from dlt.sources.helpers.rest_client.detector import find_response_page_data
+from jsonpath_ng import JSONPath
+from jsonpath_ng.jsonpath import Child, Fields, Root, Wildcard
+
+from restloom.errors import ConfigError, ConfigIssue
+
+__all__ = ["ROOT", "Selection", "Selector", "compile_selector"]
+
+_Step = str | None  # a key, or None for a wildcard (`*`, `[*]`)
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selection:
+    """The records of one page, and whether the selector found anything at all."""
+
+    records: list[Any]
+    matched: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selector:
+    """A compiled data selector; build it with ``compile_selector``."""
+
+    raw: str | None
+    _steps: tuple[_Step, ...] | None = field(default=None, repr=False, compare=False)
+    _jsonpath: JSONPath | None = field(default=None, repr=False, compare=False)
+
+    def select(self, document: Any) -> Selection:
+        """The records ``document`` (a parsed JSON page) holds under this selector."""
+        steps = self._steps
+        if steps is None:
+            if self._jsonpath is None:
+                return _normalise([find_response_page_data(document)[1]])
+            return _normalise(find_values(self._jsonpath, document))
+        if len(steps) == 1 and isinstance(document, dict) and steps[0] is not None:
+            value = document.get(steps[0], _MISSING)
+            if value is _MISSING:
+                return Selection(records=[], matched=False)
+            return _normalise([value])
+        found = _walk(document, steps, project=False)
+        if not found and any(step is not None for step in steps):
+            found = _walk(document, steps, project=True)
+        return _normalise(found)
+
+
+def compile_selector(raw: str | list[Any] | None, *, path: str) -> Selector:
+    """Compile a ``data_selector`` as written in a config; ``ConfigError`` names ``path`` if invalid."""
+    if raw is None:
+        return Selector(raw=None)
+    if isinstance(raw, list) and not raw:
+        return Selector(raw="$", _steps=())
+    if not isinstance(raw, str):
+        message = f"expected a JSONPath string (or [] for the root), got {_describe(raw)}"
+        raise ConfigError([ConfigIssue(path, message)])
+    if raw.strip() in ("", "$"):
+        return Selector(raw="$", _steps=())
+    try:
+        compiled = compile_path(raw)
+    except Exception as exc:
+        message = f"invalid JSONPath {_shorten(raw)!r}: {_shorten(str(exc))}"
+        raise ConfigError([ConfigIssue(path, message)]) from exc
+    steps = _plain_steps(compiled)
+    return Selector(raw=raw, _steps=steps, _jsonpath=None if steps is not None else compiled)
+
+
+ROOT = compile_selector("$", path="")
+
+
+def _plain_steps(node: JSONPath, *, leftmost: bool = True) -> tuple[_Step, ...] | None:
+    """The steps of a plain dotted path (keys and wildcards), or None for real JSONPath."""
+    if isinstance(node, Root):
+        return () if leftmost else None
+    if isinstance(node, Wildcard):
+        return (None,)
+    if isinstance(node, Fields):
+        return (node.fields[0],) if len(node.fields) == 1 and node.fields[0] != "*" else None
+    if isinstance(node, Child):
+        left = _plain_steps(node.left, leftmost=leftmost)
+        right = _plain_steps(node.right, leftmost=False)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def _walk(document: Any, steps: tuple[_Step, ...], *, project: bool) -> list[Any]:
+    """Every value the steps reach; with ``project``, key steps also read through lists."""
+    matches = [document]
+    projected = False
+    for step in steps:
+        found: list[Any] = []
+        projected = False
+        for match in matches:
+            if step is None:
+                if isinstance(match, dict):
+                    found.extend(match.values())
+                elif isinstance(match, list):
+                    found.extend(match)
+            elif isinstance(match, dict):
+                if step in match:
+                    found.append(match[step])
+            elif project and isinstance(match, list):
+                projected = True
+                found.extend(item[step] for item in match if isinstance(item, dict) and step in item)
+        matches = found
+    if projected:
+        return _flatten(matches)
+    return matches
+
+
+def _flatten(values: list[Any]) -> list[Any]:
+    flat: list[Any] = []
+    for value in values:
+        if isinstance(value, list):
+            flat.extend(value)
+        else:
+            flat.append(value)
+    return flat
+
+
+def _normalise(found: list[Any]) -> Selection:
+    """dlt's rule: one value found is taken as is; a list is records; None none; else one record."""
+    data: Any = found[0] if len(found) == 1 else found
+    if data is None:
+        return Selection(records=[], matched=True)
+    if isinstance(data, list):
+        return Selection(records=data, matched=bool(found))
+    return Selection(records=[data], matched=True)
+
+
+def _describe(value: Any) -> str:
+    return "a non-empty list" if isinstance(value, list) else type(value).__name__
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
