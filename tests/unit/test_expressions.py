@@ -28,7 +28,11 @@ def evaluate(source: str, **context: Any) -> Any:
         ('{{ not response.get("paging", {}).get("next", {}) }}', {"data": []}, True),
         ('{{ not response.get("paging", {}).get("next", {}) }}', {"paging": {"next": "https://h/p2"}}, False),
         ('{{ response.get("paging", {}).get("next", {}) }}', {"paging": {}}, {}),
-        ('{{ response.get("paging", {}).get("next", {}) }}', {"paging": {"next": "https://h/p2"}}, "https://h/p2"),
+        (
+            '{{ response.get("paging", {}).get("next", {}) }}',
+            {"paging": {"next": "https://h/p2"}},
+            "https://h/p2",
+        ),
         ('{{ not response.get("has_more", {}) }}', {"has_more": True}, False),
         ('{{ not response.get("has_more", {}) }}', {"has_more": False}, True),
         ("not response.get('next_page', {})", {"next_page": None}, True),
@@ -118,13 +122,20 @@ def test_compiling_does_not_change_results_between_evaluations() -> None:
         ),
         ("response.get(", ["invalid expression: unexpected 'end of template' in 'response.get('"]),
         ("response ]", ["invalid expression: unexpected ']' in 'response ]'"]),
-        ("response page_count", ["invalid expression: unexpected 'page_count' after the expression in "
-                                 "'response page_count'"]),
+        (
+            "response page_count",
+            ["invalid expression: unexpected 'page_count' after the expression in 'response page_count'"],
+        ),
         ("{{ response }", ["invalid expression: unexpected '}' in '{{ response }'"]),
         ("response|lenght", ["invalid expression: No filter named 'lenght' in 'response|lenght'"]),
-        ("{% if response %}x", ["invalid expression: Unexpected end of template. Jinja was looking for "
-                                "the following tags: 'elif' or 'else' or 'endif'. The innermost block that "
-                                "needs to be closed is 'if' in '{% if response %}x'"]),
+        (
+            "{% if response %}x",
+            [
+                "invalid expression: Unexpected end of template. Jinja was looking for "
+                "the following tags: 'elif' or 'else' or 'endif'. The innermost block that "
+                "needs to be closed is 'if' in '{% if response %}x'"
+            ],
+        ),
     ],
 )
 def test_compile_errors_name_the_path(source: str, messages: list[str]) -> None:

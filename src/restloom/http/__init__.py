@@ -1,0 +1,1 @@
+"""The HTTP layer: retry policy and decision, auth objects, redaction of secrets."""
