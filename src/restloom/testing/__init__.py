@@ -1,0 +1,15 @@
+"""Simulated versions of the five services behind the seed configs, served over real HTTP.
+
+``serve("persona", size=25, seed=7)`` returns a ``SimulatedAPI``; use it in a ``with`` block. See
+``SimulatedAPI`` for ground truth, the request log, mutation and faults, ``FaultPlan`` for fault
+injection, and ``restloom.testing.fixtures`` for pytest fixtures.
+"""
+
+from restloom.testing.api import SimulatedAPI, serve
+from restloom.testing.dataset import Mutation
+from restloom.testing.faults import Fault, FaultPlan
+from restloom.testing.log import RequestRecord
+
+API_NAMES = ("persona", "opsgenie", "easypost", "yousign", "zendesk_talk")
+
+__all__ = ["API_NAMES", "Fault", "FaultPlan", "Mutation", "RequestRecord", "SimulatedAPI", "serve"]
