@@ -402,3 +402,14 @@ def test_policy_from_config_does_not_mutate_input() -> None:
     raw = {"retry_on_status_codes": [429], "max_retries": 3}
     retry_policy_from_config(raw, path="eh")
     assert raw == {"retry_on_status_codes": [429], "max_retries": 3}
+
+
+def test_http_package_reexports_its_modules_public_names() -> None:
+    """restloom.http's sorted __all__ is exactly the union of retry, auth and redact's __all__."""
+    import restloom.http
+    from restloom.http import auth, redact, retry
+
+    names = [*auth.__all__, *redact.__all__, *retry.__all__]
+    assert sorted(restloom.http.__all__) == sorted(names)
+    assert restloom.http.__all__ == sorted(restloom.http.__all__, key=lambda n: (not n.isupper(), n))
+    assert all(getattr(restloom.http, name) is not None for name in names)
