@@ -1,10 +1,107 @@
-"""The ``restloom`` command line: thin — parse arguments, call the library, print the summary."""
+"""The ``restloom`` command line: thin — parse arguments, call the library, print the summary.
+
+Exit codes: 0 everything loaded; 1 a resource (or the load) failed; 2 the config is invalid.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+
+from restloom.config import load_file, parse
+from restloom.config.models import Config
+from restloom.errors import ConfigError
+from restloom.inspect import describe_config
+from restloom.summary import print_summary, progress
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Declarative REST APIs into a database.")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _load(config_file: Path, *, base_url: str | None = None) -> Config:
+    from restloom.sync import with_base_url
+
+    try:
+        return with_base_url(parse(load_file(config_file)), base_url)
+    except ConfigError as exc:
+        err_console.print(f"[red]{config_file}[/]: {exc}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(2) from exc
+
+
+def _destination(name: str, pipeline_name: str) -> Any:
+    if name == "duckdb":
+        import dlt
+
+        return dlt.destinations.duckdb(str(Path.cwd() / f"{pipeline_name}.duckdb"))
+    return name
+
+
+@app.command()
+def run(
+    config_file: Annotated[Path, typer.Argument(help="YAML, JSON, or a Python file defining `source` or `config`.")],
+    destination: Annotated[str, typer.Option(help="A dlt destination; duckdb writes <pipeline>.duckdb here.")] = "duckdb",
+    dataset_name: Annotated[str | None, typer.Option(help="Dataset (schema) to load into.")] = None,
+    pipeline_name: Annotated[str | None, typer.Option(help="dlt pipeline name (default: the file's name).")] = None,
+    resources: Annotated[str | None, typer.Option(help="Only these resources, comma-separated.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="Override the client's base_url.")] = None,
+) -> None:
+    """Sync every resource of CONFIG_FILE into the destination and print what landed."""
+    config = _load(config_file, base_url=base_url)
+    name = pipeline_name or config_file.stem.replace("-", "_")
+    code = _sync(config, pipeline_name=name, destination=_destination(destination, name), dataset_name=dataset_name,
+                 resources=[r.strip() for r in resources.split(",")] if resources else None)
+    raise typer.Exit(code)
+
+
+def _sync(config: Config, **kwargs: Any) -> int:
+    from restloom.engine.report import RunReport
+    from restloom.sync import sync
+
+    report = RunReport()
+    try:
+        with progress(console, report):
+            result = sync(config, report=report, **kwargs)
+    except Exception as exc:
+        print_summary(console, report)
+        err_console.print(f"[red]load failed[/]: {type(exc).__name__}: {str(exc)[:500]}", highlight=False)
+        return 1
+    print_summary(console, result.report, landed=result.landed)
+    for stats in result.report.failed:
+        err_console.print(f"[red]failed[/] {stats.name}: {stats.error}", highlight=False)
+    return 0 if result.ok else 1
+
+
+@app.command()
+def check(
+    config_file: Annotated[Path, typer.Argument(help="The config to validate (no network).")],
+) -> None:
+    """Validate CONFIG_FILE without network and print what restloom inferred."""
+    config = _load(config_file)
+    console.print(describe_config(config), highlight=False)
+
+
+@app.command()
+def demo(
+    api: Annotated[str, typer.Argument(help="Which simulated API to sync.")] = "persona",
+    size: Annotated[int, typer.Option(help="Records per list resource.")] = 250,
+) -> None:
+    """Start a simulated API, sync it into ./restloom_demo.duckdb, and print what landed."""
+    from restloom.demo import demo_config
+    from restloom.testing import serve
+
+    with serve(api, size=size, seed=1) as simulated:
+        console.print(f"simulated {api} API at {simulated.base_url}")
+        config = demo_config(api, simulated)
+        code = _sync(config, pipeline_name="restloom_demo", destination=_destination("duckdb", "restloom_demo"),
+                     dataset_name=api)
+    console.print(f"loaded into {Path.cwd() / 'restloom_demo.duckdb'} (dataset '{api}')")
+    raise typer.Exit(code)
 
 
 def _register_subcommands() -> None:
@@ -15,5 +112,6 @@ def _register_subcommands() -> None:
 
 def main() -> None:
     """Entry point of the ``restloom`` script."""
+    logging.basicConfig(level=os.environ.get("RESTLOOM_LOG_LEVEL", "WARNING"), format="%(levelname)s %(message)s")
     _register_subcommands()
     app()

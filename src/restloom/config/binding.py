@@ -1,0 +1,136 @@
+"""Parent/child binding: resolve params, ``{resources.x.y}`` placeholders and implicit parents.
+
+An implicit parent is the seed dialect's ``/signature_requests/{sign_req}/followers``: a placeholder
+bound to nothing. dlt rejects such a path, so reading it never changes a valid dlt config: restloom
+binds it to the one resource whose path is the prefix before the placeholder, using that
+resource's primary key (``id`` by default), and says so in a notice.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from restloom.config.issues import Issues, join
+from restloom.config.models import ResolveSpec
+
+CONTEXTS = ("resources", "incremental")
+
+
+def placeholders(text: str) -> list[str]:
+    """The ``{names}`` in a format string, in order."""
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+    except ValueError:
+        return []
+
+
+def find_resolves(
+    *, name: str, endpoint: Mapping[str, Any], path: str, issues: Issues
+) -> tuple[list[ResolveSpec], set[str]]:
+    """Explicit bindings of one endpoint, and the path placeholders still bound to nothing."""
+    resolves: list[ResolveSpec] = []
+    params = endpoint.get("params") or {}
+    url_path = str(endpoint.get("path", ""))
+    path_names = placeholders(url_path)
+    for key, value in params.items():
+        if isinstance(value, Mapping) and value.get("type") == "resolve":
+            _explicit(key, value, url_path=url_path, path=join(join(path, "params"), key), resolves=resolves,
+                      issues=issues)
+    for location, text in _templated_strings(endpoint):
+        for placeholder in placeholders(text):
+            parts = placeholder.split(".")
+            if parts[0] == "resources" and len(parts) >= 3:
+                resolves.append(ResolveSpec(placeholder=placeholder, resource=parts[1], field=".".join(parts[2:]),
+                                            location=location))  # type: ignore[arg-type]
+    bound = {r.placeholder for r in resolves}
+    unbound = {p for p in path_names if p not in bound and p.split(".")[0] not in CONTEXTS and p not in params}
+    for placeholder in path_names:
+        if "." in placeholder and placeholder.split(".")[0] not in CONTEXTS:
+            issues.add(join(path, "path"), f"placeholder '{{{placeholder}}}' names an unknown context "
+                       f"(known: {', '.join(CONTEXTS)})")
+    return _dedupe(resolves), unbound
+
+
+def _explicit(
+    key: str, value: Mapping[str, Any], *, url_path: str, path: str, resolves: list[ResolveSpec], issues: Issues
+) -> None:
+    issues.unknown_keys(value, ("type", "resource", "field"), path)
+    resource, field = value.get("resource"), value.get("field")
+    if not isinstance(resource, str) or not isinstance(field, str):
+        issues.add(path, "a resolve param needs 'resource' and 'field' (strings)")
+        return
+    if key not in placeholders(url_path):
+        issues.add(path, f"resolve param '{key}' is not used in the path '{url_path}': write {{{key}}} in the "
+                   "path, or use '{resources.<parent>.<field>}' in params")
+        return
+    resolves.append(ResolveSpec(placeholder=key, resource=resource, field=field, location="path", param_name=key))
+
+
+def _templated_strings(endpoint: Mapping[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = [("path", str(endpoint.get("path", "")))]
+    for location in ("params", "headers"):
+        for value in (endpoint.get(location) or {}).values():
+            if isinstance(value, str):
+                out.append((location, value))
+    out.extend(("json", text) for text in _strings_in(endpoint.get("json")))
+    return out
+
+
+def _strings_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for item in value.values() for s in _strings_in(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings_in(item)]
+    return []
+
+
+def _dedupe(resolves: list[ResolveSpec]) -> list[ResolveSpec]:
+    seen: set[str] = set()
+    out = []
+    for spec in resolves:
+        if spec.placeholder not in seen:
+            seen.add(spec.placeholder)
+            out.append(spec)
+    return out
+
+
+def implicit_parent(
+    *, url_path: str, placeholder: str, candidates: Mapping[str, tuple[str, tuple[str, ...]]], path: str,
+    issues: Issues,
+) -> ResolveSpec | None:
+    """Bind ``{placeholder}`` to the resource whose path is the prefix before it, or record why not.
+
+    ``candidates`` maps resource name -> (its endpoint path, its primary key), for top-level resources.
+    """
+    prefix = url_path.split("{" + placeholder + "}")[0].strip("/")
+    matches = sorted(name for name, (other, _) in candidates.items() if other.strip("/") == prefix)
+    where = join(path, "path")
+    if not matches:
+        issues.add(where, f"placeholder '{{{placeholder}}}' is bound to nothing: no resource reads '/{prefix}'; "
+                   f"declare it in params as {{type: resolve, resource: ..., field: ...}}")
+        return None
+    if len(matches) > 1:
+        issues.add(where, f"placeholder '{{{placeholder}}}' is ambiguous: resources {', '.join(matches)} all read "
+                   f"'/{prefix}'; declare it in params as {{type: resolve, resource: ..., field: ...}}")
+        return None
+    parent = matches[0]
+    key = candidates[parent][1]
+    field = key[0] if len(key) == 1 else "id"
+    return ResolveSpec(placeholder=placeholder, resource=parent, field=field, location="path", implicit=True)
+
+
+def find_cycle(edges: Mapping[str, str | None]) -> list[str] | None:
+    """A parent cycle among resources (child -> parent edges), as the list of names, or None."""
+    for start in edges:
+        seen = [start]
+        node = edges.get(start)
+        while node is not None:
+            if node in seen:
+                return [*seen[seen.index(node):], node]
+            seen.append(node)
+            node = edges.get(node)
+    return None

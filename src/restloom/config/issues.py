@@ -1,0 +1,77 @@
+"""Collecting config problems: every one is kept, each with its config path, and raised once."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from restloom.errors import ConfigError, ConfigIssue
+
+MAX_MESSAGE = 300
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`` — did you mean 'x'?`` when a known word is close to ``word``, else an empty string."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""
+
+
+def describe(value: Any) -> str:
+    """A short description of a value's type for 'expected X, got Y' messages (never the value)."""
+    return type(value).__name__
+
+
+class Issues:
+    """An ordered collection of config problems; ``raise_if_any`` raises one ConfigError with all."""
+
+    def __init__(self) -> None:
+        self._items: list[ConfigIssue] = []
+
+    def add(self, path: str, message: str) -> None:
+        """Record one problem at ``path``."""
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 3] + "..."
+        self._items.append(ConfigIssue(path, message))
+
+    def extend(self, error: ConfigError) -> None:
+        """Take over the problems of a ConfigError raised by a helper."""
+        self._items.extend(error.issues)
+
+    def unknown_keys(self, mapping: Mapping[str, Any], known: Iterable[str], path: str) -> None:
+        """One problem per key of ``mapping`` that is not in ``known``, with a did-you-mean."""
+        known_list = sorted(known)
+        for key in mapping:
+            if key not in known_list:
+                hint = did_you_mean(str(key), known_list)
+                listing = ", ".join(known_list)
+                self.add(join(path, str(key)), f"unknown key '{key}'{hint} (known: {listing})")
+
+    def expect(self, value: Any, types: type | tuple[type, ...], path: str, expected: str) -> bool:
+        """True when ``value`` is of ``types``; otherwise record 'expected ..., got ...'."""
+        if isinstance(value, bool) and bool not in _as_tuple(types) and int in _as_tuple(types):
+            self.add(path, f"expected {expected}, got bool")
+            return False
+        if isinstance(value, types):
+            return True
+        self.add(path, f"expected {expected}, got {describe(value)}")
+        return False
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def raise_if_any(self) -> None:
+        """Raise one ConfigError carrying every collected problem."""
+        if self._items:
+            raise ConfigError(self._items)
+
+
+def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def join(path: str, key: str | int) -> str:
+    """Extend a config path with a key or an index: ``join('resources', 3)`` → ``resources[3]``."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key

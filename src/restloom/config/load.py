@@ -1,0 +1,109 @@
+"""Reading a config from a file (YAML, JSON or Python) and resolving secret references.
+
+A YAML or JSON config names a secret without containing it: any value written as a mapping with the
+single key ``secret`` — ``token: {secret: api_key}`` — is replaced, at load time, by
+``dlt.secrets["api_key"]``, which follows dlt's conventions (the environment variable ``API_KEY``,
+``.dlt/secrets.toml``, ...). A Python config file is executed and must define ``config`` (a dict) or
+``source``; a file written for dlt — ``source = rest_api_source({...})`` imported from
+``dlt.sources.rest_api`` — is accepted as is: its config is captured instead of being built by dlt.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from restloom.errors import ConfigError, ConfigIssue
+
+
+def load_file(path: str | Path) -> dict[str, Any]:
+    """The raw config dict in ``path`` with secret references resolved."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError([ConfigIssue("", f"config file not found: {file}")])
+    suffix = file.suffix.lower()
+    if suffix == ".py":
+        raw = _load_python(file)
+    else:
+        raw = _load_data(file, suffix)
+    if not isinstance(raw, dict):
+        raise ConfigError([ConfigIssue("", f"{file.name}: the config must be a mapping, got {type(raw).__name__}")])
+    return resolve_secrets(raw)
+
+
+def _load_data(file: Path, suffix: str) -> Any:
+    text = file.read_text(encoding="utf-8")
+    try:
+        if suffix == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise ConfigError([ConfigIssue("", f"{file.name} is not valid {suffix[1:].upper()}: {exc}")]) from exc
+
+
+class _Captured:
+    """Stands in for the source a dlt-style config file builds; it carries the config."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+
+@contextmanager
+def _capture_dlt_calls() -> Iterator[None]:
+    """While a config file runs, dlt's and restloom's ``rest_api_source`` capture their config."""
+    import dlt.sources.rest_api as dlt_rest_api
+
+    import restloom
+
+    def capture(config: Any, *args: Any, **kwargs: Any) -> _Captured:
+        return _Captured(config)
+
+    saved = (dlt_rest_api.rest_api_source, getattr(restloom, "rest_api_source", None))
+    dlt_rest_api.rest_api_source = capture  # type: ignore[assignment]
+    restloom.rest_api_source = capture  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        dlt_rest_api.rest_api_source = saved[0]  # type: ignore[assignment]
+        if saved[1] is not None:
+            restloom.rest_api_source = saved[1]  # type: ignore[attr-defined]
+
+
+def _load_python(file: Path) -> Any:
+    with _capture_dlt_calls():
+        namespace = runpy.run_path(str(file), run_name="restloom_config")
+    if isinstance(namespace.get("config"), dict):
+        return namespace["config"]
+    source = namespace.get("source")
+    if isinstance(source, _Captured):
+        return source.config
+    raise ConfigError([ConfigIssue("", f"{file.name} defines neither `config` (a dict) nor `source`")])
+
+
+def resolve_secrets(value: Any) -> Any:
+    """A copy of ``value`` where every ``{secret: name}`` mapping is replaced by dlt's secret."""
+    if isinstance(value, Mapping):
+        if set(value) == {"secret"} and isinstance(value["secret"], str):
+            return _secret(value["secret"])
+        return {key: resolve_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_secrets(item) for item in value]
+    return value
+
+
+def _secret(name: str) -> Any:
+    import dlt
+
+    try:
+        return dlt.secrets[name]
+    except Exception as exc:
+        env = name.upper().replace(".", "__")
+        raise ConfigError(
+            [ConfigIssue("", f"secret '{name}' is not set: export {env}=... or add it to .dlt/secrets.toml")]
+        ) from exc

@@ -1,0 +1,157 @@
+"""Frozen, typed models of a parsed config: what the engine plans and runs from.
+
+Every shorthand of dlt's rest_api dialect and of the extended (seed) dialect has been expanded by
+``restloom.config.parse`` before these are built, so the engine reads attributes, never ``.get``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from restloom.expressions import Expression
+from restloom.http.retry import RetryPolicy
+from restloom.select import Selector
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _empty() -> Mapping[str, Any]:
+    return EMPTY
+
+CursorSource = Literal["path", "expression", "last_record"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthSpec:
+    """An auth scheme by registry name with its parameters, or a ready auth object."""
+
+    type: str
+    params: Mapping[str, Any] = field(default_factory=_empty)
+    obj: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CursorSpec:
+    """The extended cursor paginator (seed dialect): where the cursor comes from and how it is sent."""
+
+    source: CursorSource
+    cursor_param: str | None
+    cursor_path: str | None = None
+    cursor_value: Expression | None = None
+    cursor_body_path: str | None = None
+    limit: int | None = None
+    limit_param: str = "limit"
+    has_more_path: str | None = None
+    stop_after_empty_page: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaginatorSpec:
+    """How to page: a dlt paginator by name + kwargs, the extended cursor, or a user's object.
+
+    ``stop_condition`` and ``max_pages`` belong to the page loop and work with every kind.
+    """
+
+    kind: Literal["dlt", "cursor", "object", "auto"]
+    type: str = "auto"
+    params: Mapping[str, Any] = field(default_factory=_empty)
+    cursor: CursorSpec | None = None
+    obj: Any = None
+    stop_condition: Expression | None = None
+    max_pages: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolveSpec:
+    """A value taken from each parent record: ``{placeholder}`` <- parent ``field``."""
+
+    placeholder: str
+    resource: str
+    field: str
+    location: Literal["path", "params", "json", "headers"] = "path"
+    param_name: str | None = None
+    implicit: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncrementalSpec:
+    """dlt's incremental arguments plus where its values go in the request."""
+
+    cursor_path: str
+    initial_value: Any = None
+    end_value: Any = None
+    start_param: str | None = None
+    end_param: str | None = None
+    convert: Any = None
+    args: Mapping[str, Any] = field(default_factory=_empty)
+    placeholder_params: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndpointSpec:
+    """One HTTP endpoint, fully resolved against the client and resource_defaults."""
+
+    path: str
+    method: str = "GET"
+    params: Mapping[str, Any] = field(default_factory=_empty)
+    json: Any = None
+    data: Any = None
+    headers: Mapping[str, Any] = field(default_factory=_empty)
+    paginator: PaginatorSpec = field(default_factory=lambda: PaginatorSpec(kind="auto"))
+    selector: Selector | None = None
+    response_actions: tuple[Any, ...] = ()
+    incremental: IncrementalSpec | None = None
+    auth: AuthSpec | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceSpec:
+    """One resource: its endpoint, parent binding and the dlt hints its table gets."""
+
+    name: str
+    config_path: str
+    endpoint: EndpointSpec
+    primary_key: tuple[str, ...] = ()
+    primary_key_declared: bool = False
+    hints: Mapping[str, Any] = field(default_factory=_empty)
+    resolves: tuple[ResolveSpec, ...] = ()
+    include_from_parent: tuple[str, ...] = ()
+    selected: bool = True
+    parallelized: bool = False
+    processing_steps: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def parent(self) -> str | None:
+        """The resource this one fans out over, if any."""
+        return self.resolves[0].resource if self.resolves else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientSpec:
+    """The shared HTTP client settings."""
+
+    base_url: str
+    headers: Mapping[str, Any] = field(default_factory=_empty)
+    session: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """A whole parsed config: the resources in declaration order, plus parse-time notices."""
+
+    client: ClientSpec
+    resources: tuple[ResourceSpec, ...]
+    dlt_resources: tuple[Any, ...] = ()
+    notices: tuple[str, ...] = ()
+    concurrency: int = 8
+
+    def resource(self, name: str) -> ResourceSpec:
+        """The resource called ``name``."""
+        for spec in self.resources:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)

@@ -1,0 +1,133 @@
+"""Parsing ``paginator`` blocks: dlt's names, dicts and objects, and the seed dialect's cursor.
+
+The rule that keeps dlt's meaning intact: a ``type: cursor`` block is read as dlt's
+``JSONResponseCursorPaginator`` unless it uses a key dlt does not know for it (``limit``,
+``limit_param``, ``cursor_value``, ``stop_condition``, ``max_pages``). Only then is it the extended
+cursor, where a missing ``cursor_path`` means "the last record's primary key" (with ``cursor_param``)
+or "a next-page URL" (without).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from restloom.config.issues import Issues, did_you_mean, join
+from restloom.config.models import CursorSpec, PaginatorSpec
+from restloom.errors import ConfigError
+from restloom.expressions import compile_expression
+from restloom.paginate import BasePaginator, constructor_params, default_paginator_registry
+
+LOOP_KEYS = frozenset({"stop_condition", "max_pages"})
+EXTENDED_CURSOR_KEYS = frozenset({"limit", "limit_param", "cursor_value"}) | LOOP_KEYS
+CURSOR_KEYS = frozenset(
+    {"cursor_param", "cursor_path", "cursor_value", "cursor_body_path", "limit", "limit_param",
+     "has_more_path", "stop_after_empty_page"}
+) | LOOP_KEYS
+
+
+def parse_paginator(
+    raw: Any, *, path: str, issues: Issues, primary_key: tuple[str, ...],
+    registry: Mapping[str, type[BasePaginator]] | None = None,
+) -> PaginatorSpec:
+    """A PaginatorSpec for a paginator given by name, dict or object."""
+    registry = registry if registry is not None else default_paginator_registry()
+    if raw is None or raw == "auto":
+        return PaginatorSpec(kind="auto")
+    if isinstance(raw, BasePaginator):
+        return PaginatorSpec(kind="object", type=type(raw).__name__, obj=raw)
+    if isinstance(raw, str):
+        raw = {"type": raw}
+    if not issues.expect(raw, Mapping, path, "a paginator name, a mapping or a paginator object"):
+        return PaginatorSpec(kind="auto")
+    type_name = raw.get("type")
+    known = sorted([*registry, "auto"])
+    if not isinstance(type_name, str) or (type_name not in registry and type_name != "auto"):
+        hint = did_you_mean(str(type_name), known) if isinstance(type_name, str) else ""
+        issues.add(join(path, "type"), f"unknown paginator type {type_name!r}{hint} (known: {', '.join(known)})")
+        return PaginatorSpec(kind="auto")
+    options = {k: v for k, v in raw.items() if k != "type"}
+    if type_name == "cursor" and EXTENDED_CURSOR_KEYS & options.keys():
+        return _extended_cursor(options, path=path, issues=issues, primary_key=primary_key)
+    return _dlt_paginator(type_name, options, path=path, issues=issues, registry=registry)
+
+
+def _loop_options(options: Mapping[str, Any], *, path: str, issues: Issues) -> dict[str, Any]:
+    """stop_condition and max_pages, which the page loop applies to every paginator."""
+    out: dict[str, Any] = {}
+    if "stop_condition" in options:
+        out["stop_condition"] = _expression(options["stop_condition"], join(path, "stop_condition"), issues)
+    max_pages = options.get("max_pages")
+    if max_pages is not None and issues.expect(max_pages, int, join(path, "max_pages"), "a positive integer"):
+        if max_pages < 1:
+            issues.add(join(path, "max_pages"), f"expected a positive integer, got {max_pages}")
+        out["max_pages"] = max_pages
+    return out
+
+
+def _expression(source: Any, path: str, issues: Issues) -> Any:
+    if not issues.expect(source, str, path, "an expression string"):
+        return None
+    try:
+        return compile_expression(source, path=path)
+    except ConfigError as exc:
+        issues.extend(exc)
+        return None
+
+
+def _dlt_paginator(
+    type_name: str, options: dict[str, Any], *, path: str, issues: Issues,
+    registry: Mapping[str, type[BasePaginator]],
+) -> PaginatorSpec:
+    loop = _loop_options(options, path=path, issues=issues)
+    kwargs = {k: v for k, v in options.items() if k not in LOOP_KEYS}
+    if type_name == "auto":
+        issues.unknown_keys(kwargs, LOOP_KEYS, path)
+        return PaginatorSpec(kind="auto", **loop)
+    cls = registry[type_name]
+    issues.unknown_keys(kwargs, constructor_params(cls) | LOOP_KEYS, path)
+    try:
+        cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        issues.add(path, f"invalid {type_name} paginator: {exc}")
+    return PaginatorSpec(kind="dlt", type=type_name, params=MappingProxyType(kwargs), **loop)
+
+
+def _extended_cursor(
+    options: dict[str, Any], *, path: str, issues: Issues, primary_key: tuple[str, ...]
+) -> PaginatorSpec:
+    issues.unknown_keys(options, CURSOR_KEYS, path)
+    loop = _loop_options(options, path=path, issues=issues)
+    for key in ("cursor_param", "cursor_path", "cursor_body_path", "limit_param", "has_more_path"):
+        if key in options:
+            issues.expect(options[key], str, join(path, key), "a string")
+    limit = options.get("limit")
+    if limit is not None and issues.expect(limit, int, join(path, "limit"), "a positive integer") and limit < 1:
+        issues.add(join(path, "limit"), f"expected a positive integer, got {limit}")
+    cursor_value = None
+    if "cursor_value" in options:
+        cursor_value = _expression(options["cursor_value"], join(path, "cursor_value"), issues)
+        source = "expression"
+    elif options.get("cursor_path"):
+        source = "path"
+    elif options.get("cursor_param"):
+        source = "last_record"
+        if len(primary_key) != 1:
+            issues.add(path, "the cursor comes from the last record's primary key, but the resource has "
+                       f"{'no' if not primary_key else 'a compound'} primary key: set cursor_path or cursor_value")
+    else:
+        issues.add(path, "a cursor paginator needs cursor_value, cursor_path or cursor_param")
+        source = "path"
+    cursor = CursorSpec(
+        source=source,  # type: ignore[arg-type]
+        cursor_param=options.get("cursor_param"),
+        cursor_path=options.get("cursor_path"),
+        cursor_value=cursor_value,
+        cursor_body_path=options.get("cursor_body_path"),
+        limit=limit,
+        limit_param=options.get("limit_param", "limit"),
+        has_more_path=options.get("has_more_path"),
+        stop_after_empty_page=bool(options.get("stop_after_empty_page", False)),
+    )
+    return PaginatorSpec(kind="cursor", type="cursor", cursor=cursor, **loop)

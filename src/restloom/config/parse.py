@@ -1,0 +1,423 @@
+"""``parse(raw) -> Config``: a dict in dlt's rest_api dialect or the extended one, checked once.
+
+Shorthands are expanded here and nowhere else: a string resource, a string endpoint, a paginator
+or auth given by name, ``resource_defaults`` (merged by dlt's rules: the endpoint's ``params`` and
+``json`` merge key by key, everything else is replaced), ``basic`` as ``http_basic``,
+``data_selector: []`` as the root, and ``error_handler`` blocks at client, defaults and endpoint.
+Every problem is collected with its config path and raised once, as one ConfigError.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from dlt.extract.hints import TResourceHintsBase
+from dlt.sources.helpers.rest_client.detector import single_entity_path
+from requests.auth import AuthBase
+
+from restloom.config.binding import find_cycle, find_resolves, implicit_parent
+from restloom.config.issues import Issues, join
+from restloom.config.models import (
+    AuthSpec,
+    ClientSpec,
+    Config,
+    EndpointSpec,
+    IncrementalSpec,
+    PaginatorSpec,
+    ResourceSpec,
+)
+from restloom.config.paginators import parse_paginator
+from restloom.errors import ConfigError
+from restloom.http.auth import AUTH_TYPE_PARAMS
+from restloom.http.retry import RetryPolicy, retry_policy_from_config
+from restloom.select import compile_selector
+
+HINT_KEYS = frozenset(typing.get_type_hints(TResourceHintsBase)) | {"max_table_nesting"}
+RESOURCE_KEYS = HINT_KEYS | {"name", "endpoint", "selected", "parallelized", "processing_steps",
+                             "include_from_parent"}
+DEFAULTS_KEYS = RESOURCE_KEYS - {"name"}
+ENDPOINT_KEYS = frozenset({"path", "method", "params", "json", "data", "paginator", "data_selector",
+                           "response_actions", "incremental", "auth", "headers", "error_handler"})
+CLIENT_KEYS = frozenset({"base_url", "headers", "auth", "paginator", "session", "error_handler"})
+TOP_KEYS = frozenset({"client", "resources", "resource_defaults", "concurrency"})
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+AUTH_ALIASES = {"basic": "http_basic"}
+DEFAULT_CONCURRENCY = 8
+
+
+def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy | None = None) -> Config:
+    """Parse a whole config; raise one ConfigError listing every problem, each with its path."""
+    issues = Issues()
+    if not isinstance(raw, Mapping):
+        issues.add("", f"the config must be a mapping with 'client' and 'resources', got {type(raw).__name__}")
+        issues.raise_if_any()
+    issues.unknown_keys(raw, TOP_KEYS, "")
+    client_raw = raw.get("client")
+    if client_raw is None:
+        issues.add("client", "required: a mapping with at least 'base_url'")
+        client_raw = {}
+    elif not issues.expect(client_raw, Mapping, "client", "a mapping"):
+        client_raw = {}
+    ctx = _ClientContext.parse(client_raw, issues=issues, retry_base=retry_base or RetryPolicy())
+    defaults = _defaults(raw.get("resource_defaults"), issues)
+    pending, dlt_resources = _resources(raw.get("resources"), defaults=defaults, ctx=ctx, issues=issues)
+    resources, notices = _bind_parents(pending, issues)
+    notices.extend(_duplicate_endpoints(resources))
+    issues.raise_if_any()
+    return Config(
+        client=ctx.spec,
+        resources=tuple(resources),
+        dlt_resources=tuple(dlt_resources),
+        notices=tuple(notices),
+        concurrency=_concurrency(concurrency if concurrency is not None else raw.get("concurrency"), issues),
+    )
+
+
+def _concurrency(value: Any, issues: Issues) -> int:
+    if value is None:
+        return DEFAULT_CONCURRENCY
+    if not issues.expect(value, int, "concurrency", "a positive integer") or value < 1:
+        issues.add("concurrency", f"expected a positive integer, got {value!r}")
+        issues.raise_if_any()
+    return int(value)
+
+
+class _ClientContext:
+    """What the client block contributes to every endpoint."""
+
+    def __init__(self, spec: ClientSpec, auth: AuthSpec | None, paginator: Any, retry: RetryPolicy) -> None:
+        self.spec, self.auth, self.paginator_raw, self.retry = spec, auth, paginator, retry
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any], *, issues: Issues, retry_base: RetryPolicy) -> _ClientContext:
+        issues.unknown_keys(raw, CLIENT_KEYS, "client")
+        base_url = raw.get("base_url")
+        if base_url is None:
+            issues.add("client.base_url", "required: the API's base URL, e.g. https://api.example.com/v1/")
+            base_url = ""
+        elif issues.expect(base_url, str, "client.base_url", "a URL string") and not base_url.startswith(
+            ("http://", "https://")
+        ):
+            issues.add("client.base_url", f"expected an http(s) URL, got '{base_url[:60]}'")
+        headers = _headers(raw.get("headers"), "client.headers", issues)
+        auth = parse_auth(raw.get("auth"), path="client.auth", issues=issues)
+        retry = _retry(raw.get("error_handler"), "client.error_handler", retry_base, issues)
+        spec = ClientSpec(base_url=str(base_url), headers=headers, session=raw.get("session"))
+        return cls(spec, auth, raw.get("paginator"), retry)
+
+
+def _headers(raw: Any, path: str, issues: Issues) -> Mapping[str, Any]:
+    if raw is None:
+        return MappingProxyType({})
+    if not issues.expect(raw, Mapping, path, "a mapping of header names to values"):
+        return MappingProxyType({})
+    return MappingProxyType(dict(raw))
+
+
+def _retry(raw: Any, path: str, base: RetryPolicy, issues: Issues) -> RetryPolicy:
+    if raw is None:
+        return base
+    if not issues.expect(raw, Mapping, path, "a mapping"):
+        return base
+    try:
+        return retry_policy_from_config(raw, path=path, base=base)
+    except ConfigError as exc:
+        issues.extend(exc)
+        return base
+
+
+def parse_auth(raw: Any, *, path: str, issues: Issues) -> AuthSpec | None:
+    """An AuthSpec for auth given as an object, a type name, or a dict (``type`` defaults to bearer)."""
+    if raw is None:
+        return None
+    if isinstance(raw, AuthBase):
+        return AuthSpec(type="object", obj=raw)
+    if isinstance(raw, str):
+        raw = {"type": raw}
+    if not issues.expect(raw, Mapping, path, "an auth mapping, a type name or a requests auth object"):
+        return None
+    type_name = AUTH_ALIASES.get(raw.get("type", "bearer"), raw.get("type", "bearer"))
+    known = sorted([*AUTH_TYPE_PARAMS, *AUTH_ALIASES])
+    if type_name not in AUTH_TYPE_PARAMS:
+        from restloom.config.issues import did_you_mean
+
+        hint = did_you_mean(str(type_name), known)
+        issues.add(join(path, "type"), f"unknown auth type {raw.get('type')!r}{hint} (known: {', '.join(known)})")
+        return None
+    required, optional = AUTH_TYPE_PARAMS[type_name]
+    params = {k: v for k, v in raw.items() if k != "type"}
+    issues.unknown_keys(params, required | optional, path)
+    for key in sorted(required - params.keys()):
+        issues.add(join(path, key), f"required for {type_name} auth")
+    return AuthSpec(type=type_name, params=MappingProxyType(params))
+
+
+def _defaults(raw: Any, issues: Issues) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not issues.expect(raw, Mapping, "resource_defaults", "a mapping"):
+        return {}
+    issues.unknown_keys(raw, DEFAULTS_KEYS, "resource_defaults")
+    endpoint = raw.get("endpoint")
+    if isinstance(endpoint, Mapping):
+        issues.unknown_keys(endpoint, ENDPOINT_KEYS - {"path"}, "resource_defaults.endpoint")
+    return dict(raw)
+
+
+def _resources(
+    raw: Any, *, defaults: Mapping[str, Any], ctx: _ClientContext, issues: Issues
+) -> tuple[list[tuple[ResourceSpec, set[str]]], list[Any]]:
+    if raw is None:
+        issues.add("resources", "required: a list of resources")
+        return [], []
+    if not issues.expect(raw, list, "resources", "a list of resources"):
+        return [], []
+    if not raw:
+        issues.add("resources", "the list is empty: declare at least one resource")
+    from dlt.extract.resource import DltResource
+
+    specs: list[tuple[ResourceSpec, set[str]]] = []
+    dlt_resources: list[Any] = []
+    names: dict[str, str] = {}
+    for index, item in enumerate(raw):
+        path = join("resources", index)
+        if isinstance(item, DltResource):
+            dlt_resources.append(item)
+            continue
+        parsed = _resource(item, defaults=defaults, ctx=ctx, path=path, issues=issues)
+        if parsed is None:
+            continue
+        spec = parsed[0]
+        if spec.name in names:
+            issues.add(join(path, "name"), f"resource '{spec.name}' is already defined at {names[spec.name]}")
+        names[spec.name] = path
+        specs.append(parsed)
+    return specs, dlt_resources
+
+
+def _expand(item: Any, path: str, issues: Issues) -> dict[str, Any] | None:
+    """A resource in its long form: ``{"name": ..., "endpoint": {"path": ...}}``."""
+    if isinstance(item, str):
+        return {"name": item, "endpoint": {"path": item}}
+    if not issues.expect(item, Mapping, path, "a resource mapping, a name, or a dlt resource"):
+        return None
+    resource = dict(item)
+    if not isinstance(resource.get("name"), str) or not resource.get("name"):
+        issues.add(join(path, "name"), "required: a non-empty string")
+        return None
+    endpoint = resource.get("endpoint", {})
+    if isinstance(endpoint, str):
+        endpoint = {"path": endpoint}
+    if not issues.expect(endpoint, Mapping, join(path, "endpoint"), "a path string or an endpoint mapping"):
+        return None
+    endpoint = dict(endpoint)
+    endpoint.setdefault("path", resource["name"])
+    resource["endpoint"] = endpoint
+    return resource
+
+
+def _merge_defaults(resource: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """dlt's merge rule: endpoint ``params`` and ``json`` merge key by key, the rest is replaced."""
+    default_endpoint = dict(defaults.get("endpoint") or {})
+    endpoint = resource["endpoint"]
+    merged_endpoint = {**default_endpoint, **{k: v for k, v in endpoint.items() if k not in ("params", "json")}}
+    for key in ("params", "json"):
+        if key in endpoint:
+            merged_endpoint[key] = {**(default_endpoint.get(key) or {}), **(endpoint[key] or {})}
+    return {**defaults, **resource, "endpoint": merged_endpoint}
+
+
+def _resource(
+    item: Any, *, defaults: Mapping[str, Any], ctx: _ClientContext, path: str, issues: Issues
+) -> tuple[ResourceSpec, set[str]] | None:
+    resource = _expand(item, path, issues)
+    if resource is None:
+        return None
+    issues.unknown_keys(resource, RESOURCE_KEYS, path)
+    issues.unknown_keys(resource["endpoint"], ENDPOINT_KEYS, join(path, "endpoint"))
+    declared_pk = "primary_key" in resource
+    merged = _merge_defaults(resource, defaults)
+    primary_key = _primary_key(merged.get("primary_key"), join(path, "primary_key"), issues)
+    endpoint = _endpoint(merged["endpoint"], ctx=ctx, primary_key=primary_key,
+                         path=join(path, "endpoint"), issues=issues)
+    hints = {k: merged[k] for k in HINT_KEYS if k in merged}
+    _check_hints(hints, path, issues)
+    include = merged.get("include_from_parent") or []
+    if not issues.expect(include, list, join(path, "include_from_parent"), "a list of field names"):
+        include = []
+    resolves, unbound = find_resolves(name=merged["name"], endpoint=merged["endpoint"],
+                                      path=join(path, "endpoint"), issues=issues)
+    spec = ResourceSpec(
+        name=merged["name"],
+        config_path=path,
+        endpoint=endpoint,
+        primary_key=primary_key,
+        primary_key_declared=declared_pk,
+        hints=MappingProxyType(hints),
+        include_from_parent=tuple(include),
+        selected=bool(merged.get("selected", True)),
+        parallelized=bool(merged.get("parallelized", False)),
+        processing_steps=tuple(merged.get("processing_steps") or ()),
+        resolves=tuple(resolves),
+    )
+    return spec, unbound
+
+
+WRITE_DISPOSITIONS = ("append", "replace", "merge", "skip")
+
+
+def _check_hints(hints: Mapping[str, Any], path: str, issues: Issues) -> None:
+    disposition = hints.get("write_disposition")
+    if isinstance(disposition, str) and disposition not in WRITE_DISPOSITIONS:
+        from restloom.config.issues import did_you_mean
+
+        hint = did_you_mean(disposition, WRITE_DISPOSITIONS)
+        issues.add(join(path, "write_disposition"),
+                   f"unknown write disposition '{disposition}'{hint} (known: {', '.join(WRITE_DISPOSITIONS)})")
+    elif isinstance(disposition, Mapping) and disposition.get("disposition") not in WRITE_DISPOSITIONS:
+        issues.add(join(path, "write_disposition.disposition"),
+                   f"expected one of {', '.join(WRITE_DISPOSITIONS)}, got {disposition.get('disposition')!r}")
+
+
+def _primary_key(raw: Any, path: str, issues: Issues) -> tuple[str, ...]:
+    if raw is None or callable(raw):
+        return ()
+    if isinstance(raw, str):
+        return (raw,)
+    if isinstance(raw, list | tuple) and all(isinstance(k, str) for k in raw):
+        return tuple(raw)
+    issues.add(path, f"expected a column name or a list of column names, got {type(raw).__name__}")
+    return ()
+
+
+def _endpoint(
+    raw: Mapping[str, Any], *, ctx: _ClientContext, primary_key: tuple[str, ...], path: str, issues: Issues
+) -> EndpointSpec:
+    url_path = raw.get("path")
+    issues.expect(url_path, str, join(path, "path"), "a path string")
+    method = str(raw.get("method", "GET")).upper()
+    if method not in METHODS:
+        issues.add(join(path, "method"), f"unknown HTTP method '{raw.get('method')}' (known: {', '.join(sorted(METHODS))})")
+    paginator_raw = raw.get("paginator", ctx.paginator_raw)
+    selector_raw = raw.get("data_selector")
+    if isinstance(url_path, str) and single_entity_path(url_path):
+        selector_raw = "$" if selector_raw is None else selector_raw
+        paginator_raw = "single_page" if raw.get("paginator") is None else paginator_raw
+    paginator = parse_paginator(paginator_raw, path=join(path, "paginator"), issues=issues, primary_key=primary_key)
+    params = raw.get("params") or {}
+    if not issues.expect(params, Mapping, join(path, "params"), "a mapping"):
+        params = {}
+    auth = parse_auth(raw["auth"], path=join(path, "auth"), issues=issues) if "auth" in raw else ctx.auth
+    return EndpointSpec(
+        path=url_path if isinstance(url_path, str) else "",
+        method=method,
+        params=MappingProxyType({k: v for k, v in params.items() if not _is_bound_param(v)}),
+        json=raw.get("json"),
+        data=raw.get("data"),
+        headers=MappingProxyType({**ctx.spec.headers, **_headers(raw.get("headers"), join(path, "headers"), issues)}),
+        paginator=paginator,
+        selector=_selector(selector_raw, join(path, "data_selector"), issues),
+        response_actions=tuple(raw.get("response_actions") or ()),
+        incremental=_incremental(raw, path, issues),
+        auth=auth,
+        retry=_retry(raw.get("error_handler"), join(path, "error_handler"), ctx.retry, issues),
+    )
+
+
+def _is_bound_param(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get("type") in ("resolve", "incremental")
+
+
+def _selector(raw: Any, path: str, issues: Issues) -> Any:
+    if raw is None:
+        return None
+    try:
+        return compile_selector(raw, path=path)
+    except ConfigError as exc:
+        issues.extend(exc)
+        return None
+
+
+INCREMENTAL_KEYS = frozenset({"cursor_path", "initial_value", "end_value", "start_param", "end_param", "convert",
+                              "transform", "last_value_func", "primary_key", "row_order",
+                              "allow_external_schedulers", "lag", "on_cursor_value_missing", "range_start",
+                              "range_end"})
+
+
+def _incremental(raw: Mapping[str, Any], path: str, issues: Issues) -> IncrementalSpec | None:
+    block, where, start_param = raw.get("incremental"), join(path, "incremental"), None
+    for key, value in (raw.get("params") or {}).items():
+        if isinstance(value, Mapping) and value.get("type") == "incremental":
+            if block is not None:
+                issues.add(join(join(path, "params"), key), "only one incremental per endpoint")
+                return None
+            block, where, start_param = {k: v for k, v in value.items() if k != "type"}, join(join(path, "params"), key), key
+    if block is None:
+        return None
+    if not issues.expect(block, Mapping, where, "a mapping"):
+        return None
+    issues.unknown_keys(block, INCREMENTAL_KEYS, where)
+    if not isinstance(block.get("cursor_path"), str):
+        issues.add(join(where, "cursor_path"), "required: the record field that orders the data")
+        return None
+    args = {k: v for k, v in block.items() if k not in ("cursor_path", "initial_value", "end_value", "start_param",
+                                                         "end_param", "convert", "transform")}
+    return IncrementalSpec(
+        cursor_path=block["cursor_path"],
+        initial_value=block.get("initial_value"),
+        end_value=block.get("end_value"),
+        start_param=block.get("start_param", start_param),
+        end_param=block.get("end_param"),
+        convert=block.get("convert", block.get("transform")),
+        args=MappingProxyType(args),
+    )
+
+
+def _bind_parents(
+    pending: list[tuple[ResourceSpec, set[str]]], issues: Issues
+) -> tuple[list[ResourceSpec], list[str]]:
+    """Bind implicit parents, then check every parent exists and none cycles."""
+    import dataclasses
+
+    notices: list[str] = []
+    names = {spec.name for spec, _ in pending}
+    top_level = {spec.name: (spec.endpoint.path, spec.primary_key) for spec, unbound in pending
+                 if not spec.resolves and not unbound}
+    bound: list[ResourceSpec] = []
+    for spec, unbound in pending:
+        resolves = list(spec.resolves)
+        for placeholder in sorted(unbound):
+            implicit = implicit_parent(url_path=spec.endpoint.path, placeholder=placeholder, candidates=top_level,
+                                       path=join(spec.config_path, "endpoint"), issues=issues)
+            if implicit is not None:
+                resolves.append(implicit)
+                notices.append(f"resource '{spec.name}': {{{placeholder}}} is taken from the '{implicit.field}' of "
+                               f"each '{implicit.resource}' record (implicit parent)")
+        parents = {r.resource for r in resolves}
+        for parent in sorted(parents - names):
+            issues.add(join(spec.config_path, "endpoint"), f"unknown parent resource '{parent}' (known: "
+                       f"{', '.join(sorted(names))})")
+        if len(parents) > 1:
+            issues.add(join(spec.config_path, "endpoint"), f"more than one parent resource: {', '.join(sorted(parents))}")
+        include = spec.include_from_parent or tuple(r.field for r in resolves if r.implicit)
+        bound.append(dataclasses.replace(spec, resolves=tuple(resolves), include_from_parent=include))
+    cycle = find_cycle({spec.name: spec.parent for spec in bound})
+    if cycle:
+        issues.add("resources", f"dependency cycle: {' -> '.join(cycle)}")
+    return bound, notices
+
+
+def _duplicate_endpoints(resources: list[ResourceSpec]) -> list[str]:
+    seen: dict[tuple[str, str, str], str] = {}
+    notices = []
+    for spec in resources:
+        key = (spec.endpoint.method, spec.endpoint.path, repr(sorted(spec.endpoint.params.items())))
+        if key in seen:
+            notices.append(f"resources '{seen[key]}' and '{spec.name}' read the same endpoint "
+                           f"'{spec.endpoint.path}'; both load")
+        else:
+            seen[key] = spec.name
+    return notices

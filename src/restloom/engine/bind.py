@@ -1,0 +1,82 @@
+"""Filling a child's request from its parent record: path, params, json and headers placeholders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from dlt.common import jsonpath
+
+from restloom.config.models import ResourceSpec
+from restloom.errors import ResourceError
+
+
+@dataclass(frozen=True, slots=True)
+class RequestParts:
+    """The parts of a first-page request after placeholders are filled."""
+
+    path: str
+    params: dict[str, Any]
+    json: Any
+    headers: dict[str, Any]
+
+
+def parent_value(record: Mapping[str, Any], field: str) -> Any:
+    """The value of ``field`` (a key or a JSONPath) in a parent record, or None."""
+    if field in record:
+        return record[field]
+    values = jsonpath.find_values(field, record)
+    return values[0] if values else None
+
+
+def _values(spec: ResourceSpec, parent: Mapping[str, Any] | None) -> dict[str, Any]:
+    if parent is None:
+        return {}
+    out = {}
+    for resolve in spec.resolves:
+        value = parent_value(parent, resolve.field)
+        if value is None:
+            raise ResourceError(spec.name, f"parent '{resolve.resource}' record has no '{resolve.field}' to fill "
+                                f"{{{resolve.placeholder}}}")
+        out[resolve.placeholder] = value
+    return out
+
+
+def _fill(text: str, values: Mapping[str, Any], *, quote_values: bool) -> str:
+    for name, value in values.items():
+        token = "{" + name + "}"
+        if token in text:
+            text = text.replace(token, quote(str(value), safe="") if quote_values else str(value))
+    return text
+
+
+def _fill_any(value: Any, values: Mapping[str, Any]) -> Any:
+    if isinstance(value, str):
+        return _fill(value, values, quote_values=False)
+    if isinstance(value, Mapping):
+        return {k: _fill_any(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill_any(v, values) for v in value]
+    return value
+
+
+def render_request_parts(spec: ResourceSpec, *, parent: Mapping[str, Any] | None) -> RequestParts:
+    """The endpoint's path, params, json and headers with the parent's values filled in."""
+    endpoint = spec.endpoint
+    values = _values(spec, parent)
+    if not values:
+        return RequestParts(endpoint.path, dict(endpoint.params), endpoint.json, dict(endpoint.headers))
+    return RequestParts(
+        path=_fill(endpoint.path, values, quote_values=True),
+        params=_fill_any(dict(endpoint.params), values),
+        json=_fill_any(endpoint.json, values),
+        headers=_fill_any(dict(endpoint.headers), values),
+    )
+
+
+def parent_columns(spec: ResourceSpec, parent: Mapping[str, Any]) -> dict[str, Any]:
+    """The parent fields a child row carries, named as dlt names them: ``_<parent>_<field>``."""
+    parent_name = spec.parent
+    return {f"_{parent_name}_{field}": parent_value(parent, field) for field in spec.include_from_parent}

@@ -1,0 +1,141 @@
+"""The HTTP side of a run: one pooled ``requests`` session, a bound on requests in flight, and
+retries decided by the resource's RetryPolicy.
+
+We send with ``requests`` directly rather than through dlt's ``RESTClient.paginate`` because the
+loop needs what that method hides: a retry decision per response (Retry-After, vendor rate-limit
+headers), one JSON parse per page with orjson shared by the paginator and the selector, request
+counts for the summary, and a global bound on concurrent requests across resources.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+
+from restloom.engine.report import RunReport
+from restloom.errors import AuthError, ResponseError, RetriesExhausted
+from restloom.http.redact import Redactor, truncate
+from restloom.http.retry import Decision, RetryPolicy, decide
+
+TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
+class BodyNotJSON(Exception):
+    """A 2xx response whose body is not complete JSON (a truncated or garbled body)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One fetched page: the response (headers, status, URL) and its parsed JSON document."""
+
+    response: requests.Response
+    document: Any
+
+
+class ParsedResponse:
+    """A requests.Response whose ``json()`` returns the document already parsed (dlt paginators call it)."""
+
+    def __init__(self, page: Page) -> None:
+        self._page = page
+
+    def json(self, **_: Any) -> Any:
+        return self._page.document
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._page.response, name)
+
+
+class Fetcher:
+    """Sends requests for every resource of a run, at most ``concurrency`` at a time."""
+
+    def __init__(self, *, concurrency: int, report: RunReport, redactor: Redactor,
+                 session: requests.Session | None = None, timeout: float = 60.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.session = session or self._new_session(concurrency)
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self.report, self.redactor, self.timeout, self._sleep = report, redactor, timeout, sleep
+
+    @staticmethod
+    def _new_session(concurrency: int) -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=concurrency, pool_maxsize=concurrency * 2)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
+
+    def close(self) -> None:
+        """Release the session's connections."""
+        self.session.close()
+
+    def fetch(self, request: requests.Request, *, resource: str, policy: RetryPolicy) -> Page:
+        """The page for ``request``, retrying as ``policy`` says; raise a ResourceError when it gives up."""
+        attempt = 0
+        while True:
+            page, decision = self._attempt(request, resource=resource, policy=policy, attempt=attempt)
+            if page is not None:
+                return page
+            assert decision is not None
+            self.report.count(resource, retries=1)
+            self._sleep(decision.wait)
+            attempt += 1
+
+    def _attempt(
+        self, request: requests.Request, *, resource: str, policy: RetryPolicy, attempt: int
+    ) -> tuple[Page | None, Decision | None]:
+        prepared = self.session.prepare_request(request)
+        url = self.redactor.url(prepared.url or "")
+        self.report.count(resource, requests=1)
+        try:
+            with self._slots:
+                response = self.session.send(prepared, timeout=self.timeout)
+                document = self._parse(response)
+        except (*TRANSIENT_ERRORS, BodyNotJSON) as exc:
+            decision = decide(policy, attempt=attempt, error=exc)
+            if decision.action == "retry":
+                return None, decision
+            raise RetriesExhausted(resource, f"{_describe_error(exc)} at {url} after {attempt} retries") from exc
+        decision = decide(policy, attempt=attempt, status=response.status_code, headers=response.headers)
+        if decision.action == "ok":
+            return Page(response, document), None
+        if decision.action == "retry":
+            return None, decision
+        raise self._failure(resource, response, url=url, attempt=attempt, policy=policy)
+
+    @staticmethod
+    def _parse(response: requests.Response) -> Any:
+        if not 200 <= response.status_code < 300:
+            return None
+        content = response.content
+        if not content.strip():
+            return None
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError as exc:
+            raise BodyNotJSON(f"body is not valid JSON ({len(content)} bytes): {exc}") from exc
+
+    def _failure(self, resource: str, response: requests.Response, *, url: str, attempt: int,
+                 policy: RetryPolicy) -> Exception:
+        status = response.status_code
+        body = self.redactor.text(truncate(response.text or "", 200))
+        if status in (401, 403):
+            return AuthError(resource, f"HTTP {status} at {url}: the API refused the credentials "
+                             f"(check the auth settings and the secret's value); body: {body}")
+        if status in policy.retry_on_status:
+            return RetriesExhausted(resource, f"HTTP {status} at {url}, still failing after {attempt} retries "
+                                    f"(max_retries={policy.max_retries}); body: {body}")
+        return ResponseError(resource, f"HTTP {status} at {url}; body: {body}")
+
+
+def _describe_error(exc: BaseException) -> str:
+    if isinstance(exc, BodyNotJSON):
+        return str(exc)
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    return "connection failed or dropped"

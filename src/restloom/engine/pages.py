@@ -1,0 +1,148 @@
+"""The page loop of one resource (for one parent record, when it is a child): request, select,
+check, paginate, guard. Pages leave as lists of records; nothing here is per record but the
+primary-key check of a page's first record and the parent fields a child row carries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dlt.sources.helpers.rest_client.detector import find_response_page_data
+from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
+from dlt.sources.helpers.rest_client.utils import join_url
+from requests import Request
+
+from restloom.config.models import ResourceSpec
+from restloom.engine.bind import render_request_parts
+from restloom.engine.fetch import Fetcher, Page, ParsedResponse
+from restloom.engine.report import RunReport
+from restloom.errors import ExpressionError, PrimaryKeyMissing
+from restloom.expressions import ExpressionEvaluationError
+from restloom.paginate import (
+    BasePaginator,
+    ExtendedCursorPaginator,
+    LoopGuard,
+    default_paginator_registry,
+    new_paginator,
+)
+from restloom.select import Selector, compile_selector
+
+log = logging.getLogger("restloom")
+REGISTRY = default_paginator_registry()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageSource:
+    """Everything the loop of one resource needs from its run."""
+
+    spec: ResourceSpec
+    base_url: str
+    fetcher: Fetcher
+    report: RunReport
+    auth: Any
+
+
+def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
+               extra_params: Mapping[str, Any] | None = None) -> Iterator[list[Any]]:
+    """The record pages of one resource (for one parent record), in the order the API serves them."""
+    spec, endpoint = source.spec, source.spec.endpoint
+    parts = render_request_parts(spec, parent=parent)
+    params = {**parts.params, **(extra_params or {})}
+    request = Request(method=endpoint.method, url=join_url(source.base_url, parts.path), params=params,
+                      json=parts.json, data=endpoint.data, headers=parts.headers, auth=source.auth)
+    paginator = new_paginator(endpoint.paginator, primary_key=spec.primary_key, registry=REGISTRY)
+    if paginator is not None:
+        paginator.init_request(request)
+    guard, selector, count = LoopGuard(), endpoint.selector, 0
+    guard.first_visit(request)
+    while True:
+        page = source.fetcher.fetch(request, resource=spec.name, policy=endpoint.retry)
+        selector = selector or _detect_selector(page.document)
+        records = _select(source, selector, page)
+        count += 1
+        source.report.count(spec.name, pages=1)
+        if records:
+            yield records
+        if _should_stop(source, page=page, records=records, count=count):
+            return
+        paginator = paginator or _detect_paginator(page, records)
+        if not _advance(source, paginator, request=request, page=page, records=records, guard=guard):
+            return
+
+
+def _detect_selector(document: Any) -> Selector:
+    path, _ = find_response_page_data(document)
+    return compile_selector(".".join(path) or "$", path="")
+
+
+def _detect_paginator(page: Page, records: list[Any]) -> BasePaginator:
+    from dlt.sources.helpers.rest_client.detector import PaginatorFactory
+
+    paginator, _ = PaginatorFactory().create_paginator(ParsedResponse(page))  # type: ignore[arg-type]
+    return paginator or SinglePagePaginator()
+
+
+def _select(source: PageSource, selector: Selector, page: Page) -> list[Any]:
+    selection = selector.select(page.document)
+    if not selection.matched and page.document not in (None, {}, []):
+        message = f"data_selector '{selector.raw}' matched nothing in a response that had data"
+        stats = source.report.stats(source.spec.name)
+        if message not in stats.warnings:
+            source.report.warn(source.spec.name, message)
+            log.warning("resource '%s': %s", source.spec.name, message)
+    records = selection.records
+    if records and source.spec.primary_key:
+        _check_primary_key(source.spec, records[0])
+    return records
+
+
+def _check_primary_key(spec: ResourceSpec, record: Any) -> None:
+    if not isinstance(record, Mapping):
+        return
+    missing = [key for key in spec.primary_key if key not in record]
+    if missing:
+        seen = ", ".join(list(record)[:8])
+        origin = "declared" if spec.primary_key_declared else "from resource_defaults"
+        raise PrimaryKeyMissing(spec.name, f"primary key '{', '.join(missing)}' ({origin}) is missing from its "
+                                f"records (fields: {seen}); set primary_key on the resource to a field they carry")
+
+
+def _context(page: Page, records: list[Any], count: int) -> dict[str, Any]:
+    return {"response": page.document, "headers": page.response.headers,
+            "last_record": records[-1] if records else None, "last_page_size": len(records),
+            "page_count": count, "status_code": page.response.status_code}
+
+
+def _should_stop(source: PageSource, *, page: Page, records: list[Any], count: int) -> bool:
+    paginator = source.spec.endpoint.paginator
+    if paginator.stop_condition is not None:
+        try:
+            if paginator.stop_condition.evaluate(_context(page, records, count)):
+                return True
+        except ExpressionEvaluationError as exc:
+            raise ExpressionError(source.spec.name, str(exc)) from exc
+    return paginator.max_pages is not None and count >= paginator.max_pages
+
+
+def _advance(source: PageSource, paginator: BasePaginator, *, request: Request, page: Page,
+             records: list[Any], guard: LoopGuard) -> bool:
+    """Move ``request`` to the next page; False when there is none (or it would repeat)."""
+    if isinstance(paginator, ExtendedCursorPaginator):
+        paginator.context = _context(page, records, 0)
+    try:
+        paginator.update_state(ParsedResponse(page), records)  # type: ignore[arg-type]
+    except ExpressionEvaluationError as exc:
+        raise ExpressionError(source.spec.name, str(exc)) from exc
+    if not paginator.has_next_page:
+        return False
+    paginator.update_request(request)
+    if guard.first_visit(request):
+        return True
+    url = source.fetcher.redactor.url(request.url)
+    message = f"the next page request repeats one already made ({url}); stopped to avoid a loop"
+    source.report.warn(source.spec.name, message)
+    log.warning("resource '%s': %s", source.spec.name, message)
+    return False

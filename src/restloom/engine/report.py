@@ -1,0 +1,89 @@
+"""What a run did, per resource: rows, pages, requests, retries, seconds, status, and why it failed."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class ResourceStats:
+    """Counters for one resource; updated by the engine's threads under the report's lock."""
+
+    name: str
+    rows: int = 0
+    pages: int = 0
+    requests: int = 0
+    retries: int = 0
+    started: float | None = None
+    finished: float | None = None
+    status: str = "pending"
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        """Wall time from the first request to the end (so far, while running)."""
+        if self.started is None:
+            return 0.0
+        return (self.finished or time.monotonic()) - self.started
+
+
+class RunReport:
+    """The per-resource statistics of one run, safe to update from several threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.resources: dict[str, ResourceStats] = {}
+        self.notices: list[str] = []
+
+    def stats(self, name: str) -> ResourceStats:
+        """The (new or existing) stats of resource ``name``."""
+        with self._lock:
+            return self.resources.setdefault(name, ResourceStats(name))
+
+    def start(self, name: str) -> None:
+        """Mark ``name`` as running (idempotent)."""
+        with self._lock:
+            stats = self.resources.setdefault(name, ResourceStats(name))
+            if stats.started is None:
+                stats.started = time.monotonic()
+                stats.status = "running"
+
+    def count(self, name: str, *, rows: int = 0, pages: int = 0, requests: int = 0, retries: int = 0) -> None:
+        """Add to the counters of ``name``."""
+        with self._lock:
+            stats = self.resources.setdefault(name, ResourceStats(name))
+            stats.rows += rows
+            stats.pages += pages
+            stats.requests += requests
+            stats.retries += retries
+            stats.finished = time.monotonic()
+
+    def warn(self, name: str, message: str) -> None:
+        """Record a warning about ``name`` (shown in the summary)."""
+        with self._lock:
+            self.resources.setdefault(name, ResourceStats(name)).warnings.append(message)
+
+    def finish(self, name: str, *, error: str | None = None) -> None:
+        """Mark ``name`` done, or failed with ``error``."""
+        with self._lock:
+            stats = self.resources.setdefault(name, ResourceStats(name))
+            stats.finished = time.monotonic()
+            if error is not None:
+                stats.status, stats.error = "failed", error
+            elif stats.status != "failed":
+                stats.status = "ok"
+
+    def close(self) -> None:
+        """End of run: every resource still running finished without error."""
+        with self._lock:
+            for stats in self.resources.values():
+                if stats.status == "running":
+                    stats.status = "ok"
+
+    @property
+    def failed(self) -> list[ResourceStats]:
+        """The resources that failed, in the order they were first seen."""
+        return [s for s in self.resources.values() if s.status == "failed"]

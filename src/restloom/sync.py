@@ -1,0 +1,72 @@
+"""Running a parsed config through a dlt pipeline: the library call behind ``restloom run``."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import dlt
+
+from restloom.config.models import Config
+from restloom.engine.report import RunReport
+from restloom.source import build_source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncResult:
+    """What a sync did: the engine's report, the rows now in each table, the dlt load info."""
+
+    report: RunReport
+    landed: dict[str, int]
+    load_info: Any
+    pipeline: Any
+
+    @property
+    def ok(self) -> bool:
+        """True when no resource failed."""
+        return not self.report.failed
+
+
+def with_base_url(config: Config, base_url: str | None) -> Config:
+    """The config with the client's base URL replaced (``--base-url``)."""
+    if not base_url:
+        return config
+    return dataclasses.replace(config, client=dataclasses.replace(config.client, base_url=base_url))
+
+
+def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dataset_name: str | None = None,
+         resources: list[str] | None = None, report: RunReport | None = None, pipelines_dir: str | None = None,
+         source_name: str | None = None) -> SyncResult:
+    """Extract every (or the chosen) resource and load it; resource failures are in the report."""
+    report = report or RunReport()
+    source = build_source(config, name=source_name, report=report)
+    if resources:
+        source = source.with_resources(*resources)
+    pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
+                            dataset_name=dataset_name or f"{pipeline_name}_data", pipelines_dir=pipelines_dir)
+    try:
+        load_info = pipeline.run(source)
+    finally:
+        report.close()
+    return SyncResult(report=report, landed=landed_rows(pipeline, config), load_info=load_info, pipeline=pipeline)
+
+
+def landed_rows(pipeline: Any, config: Config) -> dict[str, int]:
+    """Rows now in each resource's table (the whole table, after merge)."""
+    counts: dict[str, int] = {}
+    schema = pipeline.default_schema
+    with pipeline.sql_client() as client:
+        for spec in config.resources:
+            table = spec.hints.get("table_name", spec.name)
+            if not isinstance(table, str):
+                continue
+            table = schema.naming.normalize_table_identifier(table)
+            if table not in schema.tables or not schema.tables[table].get("columns"):
+                continue
+            try:
+                rows = client.execute_sql(f"SELECT COUNT(*) FROM {client.make_qualified_table_name(table)}")
+            except Exception:  # the table may not exist yet when its resource failed before loading
+                continue
+            counts[spec.name] = int(rows[0][0]) if rows else 0
+    return counts
