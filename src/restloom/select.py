@@ -63,6 +63,13 @@ class Selector:
     _steps: tuple[_Step, ...] | None = field(default=None, repr=False, compare=False)
     _jsonpath: JSONPath | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        """A selector built directly from ``raw`` (not through compile_selector) compiles itself."""
+        if self.raw is not None and self._steps is None and self._jsonpath is None:
+            compiled = compile_selector(self.raw, path="")
+            object.__setattr__(self, "_steps", compiled._steps)
+            object.__setattr__(self, "_jsonpath", compiled._jsonpath)
+
     def select(self, document: Any) -> Selection:
         """The records ``document`` (a parsed JSON page) holds under this selector."""
         steps = self._steps

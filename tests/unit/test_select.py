@@ -159,6 +159,13 @@ def test_invalid_selectors_are_config_errors(raw: Any, message: str) -> None:
     assert caught.value.issues == (ConfigIssue("resources[2].endpoint.data_selector", message),)
 
 
+def test_selector_built_directly_compiles_itself() -> None:
+    """Selector(raw=...) without compile_selector reads the same as the compiled one."""
+    assert Selector(raw="ivrs.menus.*").select(IVRS) == select("ivrs.menus.*", IVRS)
+    assert Selector(raw="ivrs[0].name").select(IVRS) == Selection(records=["main"], matched=True)
+    assert Selector(raw="$").select([1]) == Selection(records=[1], matched=True)
+
+
 def test_document_is_not_mutated() -> None:
     """Selecting, including projection, leaves the document as it was."""
     before = json.dumps(IVRS, sort_keys=True)
