@@ -31,7 +31,7 @@ from restloom.config.models import (
 )
 from restloom.config.paginators import parse_paginator
 from restloom.errors import ConfigError
-from restloom.http.auth import AUTH_TYPE_PARAMS
+from restloom.http.auth import AUTH_ALIASES, AUTH_TYPE_PARAMS
 from restloom.http.retry import RetryPolicy, retry_policy_from_config
 from restloom.select import compile_selector
 
@@ -44,7 +44,6 @@ ENDPOINT_KEYS = frozenset({"path", "method", "params", "json", "data", "paginato
 CLIENT_KEYS = frozenset({"base_url", "headers", "auth", "paginator", "session", "error_handler"})
 TOP_KEYS = frozenset({"client", "resources", "resource_defaults", "concurrency"})
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
-AUTH_ALIASES = {"basic": "http_basic"}
 DEFAULT_CONCURRENCY = 8
 
 

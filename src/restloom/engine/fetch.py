@@ -123,7 +123,7 @@ class Fetcher:
     def _failure(self, resource: str, response: requests.Response, *, url: str, attempt: int,
                  policy: RetryPolicy) -> Exception:
         status = response.status_code
-        body = self.redactor.text(truncate(response.text or "", 200))
+        body = truncate(self.redactor.text(response.text or ""), 200)
         if status in (401, 403):
             return AuthError(resource, f"HTTP {status} at {url}: the API refused the credentials "
                              f"(check the auth settings and the secret's value); body: {body}")
