@@ -62,10 +62,14 @@ def _wait_scale(explicit: float | None) -> float:
 
 
 def build_source(config: Config, *, name: str | None = None, report: RunReport | None = None,
-                 **source_kwargs: Any) -> DltSource:
-    """The dlt source of a parsed config; its run statistics go to ``report`` (see ``report_of``)."""
+                 file_format: str = DEFAULT_FILE_FORMAT, **source_kwargs: Any) -> DltSource:
+    """The dlt source of a parsed config; its run statistics go to ``report`` (see ``report_of``).
+
+    ``file_format`` is the loader file format of every table that does not choose its own
+    (``preferred`` leaves it to dlt's destination default).
+    """
     run = Run(config, report=report)
-    resources = build_resources(config, run)
+    resources = build_resources(config, run, file_format=file_format)
 
     def rest_api() -> list[DltResource]:
         return resources
@@ -81,11 +85,15 @@ def report_of(source: DltSource) -> RunReport:
     return REPORTS[id(source)]
 
 
-def build_resources(config: Config, run: Run) -> list[DltResource]:
+def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE_FORMAT) -> list[DltResource]:
     """One dlt resource per config resource (parents before children), then the config's dlt resources."""
     built: dict[str, DltResource] = {}
     for spec in _parents_first(config.resources):
-        resource = _child(spec, run, built[spec.parent]) if spec.parent else _top_level(spec, run)
+        hints = _hints(spec, file_format)
+        if spec.parent:
+            resource = _child(spec, run, built[spec.parent], hints)
+        else:
+            resource = _top_level(spec, run, hints)
         for step in spec.processing_steps:
             _apply_step(resource, step)
         built[spec.name] = resource
@@ -104,34 +112,35 @@ def _parents_first(specs: tuple[ResourceSpec, ...]) -> list[ResourceSpec]:
     return ordered
 
 
-def _hints(spec: ResourceSpec) -> dict[str, Any]:
+def _hints(spec: ResourceSpec, file_format: str) -> dict[str, Any]:
     hints = dict(spec.hints)
-    hints.setdefault("file_format", DEFAULT_FILE_FORMAT)
+    if file_format != "preferred":
+        hints.setdefault("file_format", file_format)
     return hints
 
 
-def _top_level(spec: ResourceSpec, run: Run) -> DltResource:
+def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any]) -> DltResource:
     incremental = spec.endpoint.incremental
 
     if incremental is None:
         def pages() -> Iterator[list[Any]]:
             yield from run.pages(spec)
-        return dlt.resource(pages, name=spec.name, selected=spec.selected, **_hints(spec))
+        return dlt.resource(pages, name=spec.name, selected=spec.selected, **hints)
 
     from restloom.incremental import dlt_incremental, window_params
 
     def incremental_pages(cursor: Any = dlt_incremental(incremental)) -> Iterator[list[Any]]:
         yield from run.pages(spec, extra_params=window_params(incremental, cursor))
 
-    return dlt.resource(incremental_pages, name=spec.name, selected=spec.selected, **_hints(spec))
+    return dlt.resource(incremental_pages, name=spec.name, selected=spec.selected, **hints)
 
 
-def _child(spec: ResourceSpec, run: Run, parent: DltResource) -> DltResource:
+def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, Any]) -> DltResource:
     def children(parent_page: Any) -> Iterator[list[Any]]:
         page = parent_page if isinstance(parent_page, list) else [parent_page]
         yield from run.child_pages(spec, page)
 
-    return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **_hints(spec))
+    return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
 
 
 def _apply_step(resource: DltResource, step: Mapping[str, Any]) -> None:

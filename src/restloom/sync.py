@@ -10,7 +10,7 @@ import dlt
 
 from restloom.config.models import Config
 from restloom.engine.report import RunReport
-from restloom.source import build_source
+from restloom.source import DEFAULT_FILE_FORMAT, build_source
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,10 +37,10 @@ def with_base_url(config: Config, base_url: str | None) -> Config:
 
 def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dataset_name: str | None = None,
          resources: list[str] | None = None, report: RunReport | None = None, pipelines_dir: str | None = None,
-         source_name: str | None = None) -> SyncResult:
+         source_name: str | None = None, file_format: str = DEFAULT_FILE_FORMAT) -> SyncResult:
     """Extract every (or the chosen) resource and load it; resource failures are in the report."""
     report = report or RunReport()
-    source = build_source(config, name=source_name, report=report)
+    source = build_source(config, name=source_name, report=report, file_format=file_format)
     if resources:
         source = source.with_resources(*resources)
     pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,

@@ -97,7 +97,8 @@ class Fetcher:
                 response = self.session.send(prepared, timeout=self.timeout)
                 document = self._parse(response)
         except (*TRANSIENT_ERRORS, BodyNotJSON) as exc:
-            decision = decide(policy, attempt=attempt, error=exc)
+            cause = exc.__cause__ if isinstance(exc, BodyNotJSON) and exc.__cause__ else exc
+            decision = decide(policy, attempt=attempt, error=cause)
             if decision.action == "retry":
                 return None, decision
             raise RetriesExhausted(resource, f"{_describe_error(exc)} at {url} after {attempt} retries") from exc

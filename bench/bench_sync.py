@@ -1,0 +1,83 @@
+"""Sync throughput and peak memory of restloom into DuckDB, against the simulated Persona API.
+
+Each configuration runs in a fresh subprocess so its peak RSS is its own. Prints one line per run:
+
+    python bench/bench_sync.py --records 20000 --file-format parquet --file-format preferred
+    python bench/bench_sync.py --records 20000 --latency-ms 20 --concurrency 1 --concurrency 4 --concurrency 8 --concurrency 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESOURCES = ("accounts", "cases", "events", "inquiries")
+
+
+def _config(base_url: str, token: str) -> dict:
+    return {
+        "client": {"base_url": base_url, "auth": {"type": "bearer", "token": token}},
+        "resource_defaults": {
+            "primary_key": "id", "write_disposition": "merge",
+            "endpoint": {"data_selector": "data", "paginator": {
+                "type": "cursor", "cursor_param": "page[after]", "limit": 100, "limit_param": "page[size]",
+                "stop_condition": "response.get('data')|length == 0"}},
+        },
+        "resources": [{"name": name, "endpoint": {"path": name}} for name in RESOURCES],
+    }
+
+
+def child(args: argparse.Namespace) -> None:
+    """Run one sync and print a JSON line with its figures."""
+    os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"
+    import dlt
+
+    from restloom.config import parse
+    from restloom.sync import sync
+    from restloom.testing import serve
+
+    per_resource = args.records // len(RESOURCES)
+    with serve("persona", size=per_resource, seed=1, latency_ms=args.latency_ms) as api, \
+            tempfile.TemporaryDirectory() as tmp:
+        config = parse(_config(api.base_url, api.secrets["api_key"]), concurrency=args.concurrency)
+        started = time.perf_counter()
+        result = sync(config, pipeline_name="bench", destination=dlt.destinations.duckdb(f"{tmp}/bench.duckdb"),
+                      pipelines_dir=f"{tmp}/pipelines", file_format=args.file_format)
+        seconds = time.perf_counter() - started
+    rows = sum(result.landed.values())
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
+                      "peak_rss_mb": round(peak_mb), "file_format": args.file_format,
+                      "concurrency": args.concurrency, "latency_ms": args.latency_ms}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=20000)
+    parser.add_argument("--latency-ms", type=float, default=0)
+    parser.add_argument("--file-format", action="append")
+    parser.add_argument("--concurrency", type=int, action="append")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        args.file_format, args.concurrency = args.file_format[0], args.concurrency[0]
+        child(args)
+        return
+    for file_format in args.file_format or ["parquet"]:
+        for concurrency in args.concurrency or [8]:
+            command = [sys.executable, str(Path(__file__).resolve()), "--child", "--records", str(args.records),
+                       "--latency-ms", str(args.latency_ms), "--file-format", file_format,
+                       "--concurrency", str(concurrency)]
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()
+            print(out[-1], flush=True)
+
+
+if __name__ == "__main__":
+    main()
