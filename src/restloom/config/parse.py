@@ -65,22 +65,25 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
     pending, dlt_resources = _resources(raw.get("resources"), defaults=defaults, ctx=ctx, issues=issues)
     resources, notices = _bind_parents(pending, issues)
     notices.extend(_duplicate_endpoints(resources))
+    workers = _concurrency(concurrency if concurrency is not None else raw.get("concurrency"), issues)
     issues.raise_if_any()
     return Config(
         client=ctx.spec,
         resources=tuple(resources),
         dlt_resources=tuple(dlt_resources),
         notices=tuple(notices),
-        concurrency=_concurrency(concurrency if concurrency is not None else raw.get("concurrency"), issues),
+        concurrency=workers,
     )
 
 
 def _concurrency(value: Any, issues: Issues) -> int:
     if value is None:
         return DEFAULT_CONCURRENCY
-    if not issues.expect(value, int, "concurrency", "a positive integer") or value < 1:
-        issues.add("concurrency", f"expected a positive integer, got {value!r}")
-        issues.raise_if_any()
+    if not issues.expect(value, int, "concurrency", "a positive integer"):
+        return DEFAULT_CONCURRENCY
+    if value < 1:
+        issues.add("concurrency", f"expected a positive integer, got {value}")
+        return DEFAULT_CONCURRENCY
     return int(value)
 
 
