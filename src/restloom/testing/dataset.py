@@ -70,19 +70,25 @@ class Table:
 
     spec: ListSpec
     rows: list[Row]
+    _served_rows: list[Row] | None = field(default=None, repr=False)
     _served: list[Record] | None = field(default=None, repr=False)
     _positions: dict[Any, int] | None = field(default=None, repr=False)
     _created: dict[Any, int] | None = field(default=None, repr=False)
 
+    def served_rows(self) -> list[Row]:
+        """The rows in served order (cached until the rows change)."""
+        if self._served_rows is None:
+            order = self.spec.order
+            if order == "updated":
+                self._served_rows = sorted(self.rows, key=lambda r: (r.updated, r.created))
+            else:
+                self._served_rows = sorted(self.rows, key=lambda r: r.created, reverse=order == "newest")
+        return self._served_rows
+
     def served(self) -> list[Record]:
         """The records in served order (cached until the rows change)."""
         if self._served is None:
-            order = self.spec.order
-            if order == "updated":
-                rows = sorted(self.rows, key=lambda r: r.updated)
-            else:
-                rows = sorted(self.rows, key=lambda r: r.created, reverse=order == "newest")
-            self._served = [r.record for r in rows]
+            self._served = [r.record for r in self.served_rows()]
         return self._served
 
     def position(self, key: Any) -> int | None:
@@ -99,7 +105,7 @@ class Table:
 
     def invalidate(self) -> None:
         """Forget the served view after the rows changed."""
-        self._served, self._positions, self._created = None, None, None
+        self._served_rows, self._served, self._positions, self._created = None, None, None, None
 
 
 class Dataset:

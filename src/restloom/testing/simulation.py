@@ -88,7 +88,7 @@ class Simulation:
     def _fault_status(self, fault: Fault) -> Response:
         if fault.status == 429 and fault.vendor_headers:
             states = tuple(WindowState(window=w, remaining=-1, reset_s=w.seconds * self.scale,
-                                       period_s=w.seconds * self.scale) for w in self.vendor.rate_windows[:1])
+                                       period_s=w.seconds * self.scale) for w in self.vendor.rate_windows)
             response = self.vendor.throttled(states)
         else:
             response = error(fault.status, f"injected fault: HTTP {fault.status}")
