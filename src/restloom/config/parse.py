@@ -163,10 +163,29 @@ def _defaults(raw: Any, issues: Issues) -> dict[str, Any]:
     if not issues.expect(raw, Mapping, "resource_defaults", "a mapping"):
         return {}
     issues.unknown_keys(raw, DEFAULTS_KEYS, "resource_defaults")
+    defaults = dict(raw)
     endpoint = raw.get("endpoint")
-    if isinstance(endpoint, Mapping):
-        issues.unknown_keys(endpoint, ENDPOINT_KEYS - {"path"}, "resource_defaults.endpoint")
-    return dict(raw)
+    if endpoint is None:
+        return defaults
+    if not issues.expect(endpoint, Mapping, "resource_defaults.endpoint", "an endpoint mapping"):
+        del defaults["endpoint"]
+        return defaults
+    if "path" in endpoint:
+        issues.add("resource_defaults.endpoint.path",
+                   "a default cannot set 'path': each resource reads its own path (its name when not set)")
+    issues.unknown_keys({k: v for k, v in endpoint.items() if k != "path"}, ENDPOINT_KEYS - {"path"},
+                        "resource_defaults.endpoint")
+    defaults["endpoint"] = _checked_bodies(endpoint, "resource_defaults.endpoint", issues)
+    return defaults
+
+
+def _checked_bodies(endpoint: Mapping[str, Any], path: str, issues: Issues) -> dict[str, Any]:
+    """The endpoint without a ``params`` or ``json`` that is not a mapping (each such one is reported)."""
+    out = dict(endpoint)
+    for key, expected in (("params", "a mapping of query parameters"), ("json", "a JSON object")):
+        if out.get(key) is not None and not issues.expect(out[key], Mapping, join(path, key), expected):
+            del out[key]
+    return out
 
 
 def _resources(
@@ -215,7 +234,7 @@ def _expand(item: Any, path: str, issues: Issues) -> dict[str, Any] | None:
         endpoint = {"path": endpoint}
     if not issues.expect(endpoint, Mapping, join(path, "endpoint"), "a path string or an endpoint mapping"):
         return None
-    endpoint = dict(endpoint)
+    endpoint = _checked_bodies(endpoint, join(path, "endpoint"), issues)
     endpoint.setdefault("path", resource["name"])
     resource["endpoint"] = endpoint
     return resource
