@@ -279,12 +279,23 @@ def _resource(
         primary_key_declared=declared_pk,
         hints=MappingProxyType(hints),
         include_from_parent=tuple(include),
-        selected=bool(merged.get("selected", True)),
-        parallelized=bool(merged.get("parallelized", False)),
-        processing_steps=tuple(merged.get("processing_steps") or ()),
+        selected=_flag(merged, "selected", True, path, issues),
+        parallelized=_flag(merged, "parallelized", False, path, issues),
+        processing_steps=tuple(_listed(merged.get("processing_steps"), join(path, "processing_steps"), issues)),
         resolves=tuple(resolves),
     )
     return spec, unbound
+
+
+def _flag(resource: Mapping[str, Any], key: str, default: bool, path: str, issues: Issues) -> bool:
+    value = resource.get(key, default)
+    return value if issues.expect(value, bool, join(path, key), "true or false") else default
+
+
+def _listed(value: Any, path: str, issues: Issues) -> list[Any]:
+    if value is None or not issues.expect(value, (list, tuple), path, "a list"):
+        return []
+    return list(value)
 
 
 WRITE_DISPOSITIONS = ("append", "replace", "merge", "skip")
@@ -301,6 +312,9 @@ def _check_hints(hints: Mapping[str, Any], path: str, issues: Issues) -> None:
     elif isinstance(disposition, Mapping) and disposition.get("disposition") not in WRITE_DISPOSITIONS:
         issues.add(join(path, "write_disposition.disposition"),
                    f"expected one of {', '.join(WRITE_DISPOSITIONS)}, got {disposition.get('disposition')!r}")
+    elif disposition is not None and not isinstance(disposition, str | Mapping) and not callable(disposition):
+        issues.add(join(path, "write_disposition"),
+                   f"expected one of {', '.join(WRITE_DISPOSITIONS)} or a mapping, got {type(disposition).__name__}")
 
 
 def _primary_key(raw: Any, path: str, issues: Issues) -> tuple[str, ...]:
@@ -341,7 +355,7 @@ def _endpoint(
         headers=MappingProxyType({**ctx.spec.headers, **_headers(raw.get("headers"), join(path, "headers"), issues)}),
         paginator=paginator,
         selector=_selector(selector_raw, join(path, "data_selector"), issues),
-        response_actions=tuple(raw.get("response_actions") or ()),
+        response_actions=tuple(_listed(raw.get("response_actions"), join(path, "response_actions"), issues)),
         incremental=_incremental(raw, path, issues),
         auth=auth,
         retry=_retry(raw.get("error_handler"), join(path, "error_handler"), ctx.retry, issues),
