@@ -44,8 +44,11 @@ def find_resolves(
             if parts[0] == "resources" and len(parts) >= 3:
                 resolves.append(ResolveSpec(placeholder=placeholder, resource=parts[1], field=".".join(parts[2:]),
                                             location=location))  # type: ignore[arg-type]
+            elif parts[0] == "resources" and len(parts) > 1:
+                issues.add(join(path, location), f"placeholder '{{{placeholder}}}' names no field: write "
+                           "{resources.<parent>.<field>}")
     bound = {r.placeholder for r in resolves}
-    unbound = {p for p in path_names if p not in bound and p.split(".")[0] not in CONTEXTS and p not in params}
+    unbound = {p for p in path_names if p not in bound and "." not in p and p not in params}
     for placeholder in path_names:
         if "." in placeholder and placeholder.split(".")[0] not in CONTEXTS:
             issues.add(join(path, "path"), f"placeholder '{{{placeholder}}}' names an unknown context "

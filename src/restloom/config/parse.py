@@ -27,6 +27,7 @@ from restloom.config.models import (
     EndpointSpec,
     IncrementalSpec,
     PaginatorSpec,
+    ResolveSpec,
     ResourceSpec,
 )
 from restloom.config.paginators import parse_paginator
@@ -432,17 +433,31 @@ def _bind_parents(
                 notices.append(f"resource '{spec.name}': {{{placeholder}}} is taken from the '{implicit.field}' of "
                                f"each '{implicit.resource}' record (implicit parent)")
         parents = {r.resource for r in resolves}
-        for parent in sorted(parents - names):
-            issues.add(join(spec.config_path, "endpoint"), f"unknown parent resource '{parent}' (known: "
-                       f"{', '.join(sorted(names))})")
+        for resolve in resolves:
+            if resolve.resource not in names:
+                others = ", ".join(sorted(names - {spec.name}))
+                issues.add(_binding_path(spec, resolve), f"unknown parent resource '{resolve.resource}' (known: "
+                           f"{others or 'none'})")
         if len(parents) > 1:
             issues.add(join(spec.config_path, "endpoint"), f"more than one parent resource: {', '.join(sorted(parents))}")
+        if spec.include_from_parent and not resolves:
+            issues.add(join(spec.config_path, "include_from_parent"),
+                       f"resource '{spec.name}' has no parent to include fields from: bind a path placeholder "
+                       "to a parent resource, or remove include_from_parent")
         include = spec.include_from_parent or tuple(r.field for r in resolves if r.implicit)
         bound.append(dataclasses.replace(spec, resolves=tuple(resolves), include_from_parent=include))
     cycle = find_cycle({spec.name: spec.parent for spec in bound})
     if cycle:
         issues.add("resources", f"dependency cycle: {' -> '.join(cycle)}")
     return bound, notices
+
+
+def _binding_path(spec: ResourceSpec, resolve: ResolveSpec) -> str:
+    """Where a parent binding is written: the resolve param's ``resource``, or the templated location."""
+    endpoint = join(spec.config_path, "endpoint")
+    if resolve.param_name is not None:
+        return join(join(join(endpoint, "params"), resolve.param_name), "resource")
+    return join(endpoint, resolve.location)
 
 
 def _duplicate_endpoints(resources: list[ResourceSpec]) -> list[str]:
