@@ -136,9 +136,17 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any]) -> DltResour
 
 
 def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, Any]) -> DltResource:
-    def children(parent_page: Any) -> Iterator[list[Any]]:
+    hinted: set[str] = set()
+
+    def children(parent_page: Any) -> Iterator[Any]:
         page = parent_page if isinstance(parent_page, list) else [parent_page]
-        yield from run.child_pages(spec, page)
+        for rows in run.child_pages(spec, page):
+            override = run.key_overrides.get(spec.name)
+            if override is not None and spec.name not in hinted:
+                hinted.add(spec.name)
+                yield dlt.mark.with_hints(rows, dlt.mark.make_hints(primary_key=list(override)))
+            else:
+                yield rows
 
     return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
 

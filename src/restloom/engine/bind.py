@@ -76,7 +76,12 @@ def render_request_parts(spec: ResourceSpec, *, parent: Mapping[str, Any] | None
     )
 
 
+def parent_column_names(spec: ResourceSpec) -> list[str]:
+    """The names of the parent fields a child row carries, as dlt names them: ``_<parent>_<field>``."""
+    return [f"_{spec.parent}_{field}" for field in spec.include_from_parent]
+
+
 def parent_columns(spec: ResourceSpec, parent: Mapping[str, Any]) -> dict[str, Any]:
-    """The parent fields a child row carries, named as dlt names them: ``_<parent>_<field>``."""
-    parent_name = spec.parent
-    return {f"_{parent_name}_{field}": parent_value(parent, field) for field in spec.include_from_parent}
+    """The parent fields a child row carries, with their values."""
+    names = parent_column_names(spec)
+    return {name: parent_value(parent, field) for name, field in zip(names, spec.include_from_parent, strict=True)}

@@ -94,15 +94,21 @@ def _select(source: PageSource, selector: Selector, page: Page) -> list[Any]:
             source.report.warn(source.spec.name, message)
             log.warning("resource '%s': %s", source.spec.name, message)
     records = selection.records
-    if records and source.spec.primary_key:
-        _check_primary_key(source.spec, records[0])
+    if records and source.spec.primary_key and source.spec.parent is None:
+        check_primary_key(source.spec, records[0])
     return records
 
 
-def _check_primary_key(spec: ResourceSpec, record: Any) -> None:
+def missing_key_fields(spec: ResourceSpec, record: Any) -> list[str]:
+    """The primary-key fields ``record`` lacks (none when it is not a mapping)."""
     if not isinstance(record, Mapping):
-        return
-    missing = [key for key in spec.primary_key if key not in record]
+        return []
+    return [key for key in spec.primary_key if key not in record]
+
+
+def check_primary_key(spec: ResourceSpec, record: Any) -> None:
+    """Raise PrimaryKeyMissing when ``record`` lacks the resource's primary key."""
+    missing = missing_key_fields(spec, record)
     if missing:
         seen = ", ".join(list(record)[:8])
         origin = "declared" if spec.primary_key_declared else "from resource_defaults"

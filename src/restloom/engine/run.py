@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from restloom.config.models import AuthSpec, Config, ResourceSpec
-from restloom.engine.bind import parent_columns
+from restloom.engine.bind import parent_column_names, parent_columns
 from restloom.engine.fetch import Fetcher
-from restloom.engine.pages import PageSource, iter_pages
+from restloom.engine.pages import PageSource, check_primary_key, iter_pages, missing_key_fields
 from restloom.engine.report import RunReport
 from restloom.errors import ResourceError
 from restloom.http.auth import auth_secrets, build_auth
@@ -37,6 +37,7 @@ class Run:
         self._fetcher: Fetcher | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._auth: dict[int, Any] = {}
+        self.key_overrides: dict[str, tuple[str, ...]] = {}
         self.redactor = Redactor(secrets=tuple(self._secrets()))
 
     def _secrets(self) -> list[str]:
@@ -110,9 +111,30 @@ class Run:
         def all_children() -> Iterator[list[Any]]:
             combined = [row for rows in self.pool.map(one_parent, parent_page) for row in rows]
             if combined:
+                self._child_key(spec, combined[0])
                 yield combined
 
         yield from self._contained(spec, all_children())
+
+    def _child_key(self, spec: ResourceSpec, row: Any) -> None:
+        """Check a child's primary key on its first row; an inherited key it lacks falls back.
+
+        A child row is identified within its parent: when the key comes from resource_defaults and
+        the rows lack it, they are merged on the parent key plus the row's own scalar fields (with a
+        warning) instead of failing. A key the resource declares itself must be there.
+        """
+        if not spec.primary_key or spec.name in self.key_overrides or not missing_key_fields(spec, row):
+            return
+        if spec.primary_key_declared or not spec.include_from_parent:
+            check_primary_key(spec, row)
+        parent_keys = [name for name in parent_column_names(spec) if name in row]
+        own = [k for k, v in row.items() if k not in parent_keys and not isinstance(v, dict | list)]
+        fallback = tuple(parent_keys + own)
+        self.key_overrides[spec.name] = fallback
+        message = (f"primary key '{', '.join(spec.primary_key)}' (from resource_defaults) is missing from its "
+                   f"records; merging on {', '.join(fallback)} instead (set primary_key on the resource to choose)")
+        self.report.warn(spec.name, message)
+        log.warning("resource '%s': %s", spec.name, message)
 
     def _contained(self, spec: ResourceSpec, pages: Iterator[list[Any]]) -> Iterator[list[Any]]:
         try:
