@@ -32,7 +32,7 @@ from restloom.config.models import (
 )
 from restloom.config.paginators import parse_paginator
 from restloom.errors import ConfigError
-from restloom.http.auth import AUTH_ALIASES, AUTH_TYPE_PARAMS
+from restloom.http.auth import API_KEY_LOCATIONS, AUTH_ALIASES, AUTH_TYPE_PARAMS
 from restloom.http.retry import RetryPolicy, retry_policy_from_config
 from restloom.select import compile_selector
 
@@ -147,14 +147,18 @@ def parse_auth(raw: Any, *, path: str, issues: Issues) -> AuthSpec | None:
     if type_name not in AUTH_TYPE_PARAMS:
         from restloom.config.issues import did_you_mean
 
+        # the value is not echoed: a token written where the type name goes must not reach a message
         hint = did_you_mean(str(type_name), known)
-        issues.add(join(path, "type"), f"unknown auth type {raw.get('type')!r}{hint} (known: {', '.join(known)})")
+        issues.add(join(path, "type"), f"unknown auth type{hint} (known: {', '.join(known)})")
         return None
     required, optional = AUTH_TYPE_PARAMS[type_name]
     params = {k: v for k, v in raw.items() if k != "type"}
     issues.unknown_keys(params, required | optional, path)
     for key in sorted(required - params.keys()):
         issues.add(join(path, key), f"required for {type_name} auth")
+    location = params.get("location")
+    if type_name == "api_key" and location is not None and location not in API_KEY_LOCATIONS:
+        issues.add(join(path, "location"), f"unknown location (known: {', '.join(API_KEY_LOCATIONS)})")
     return AuthSpec(type=type_name, params=MappingProxyType(params))
 
 
