@@ -9,6 +9,7 @@ or "a next-page URL" (without).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -43,6 +44,9 @@ def parse_paginator(
         return PaginatorSpec(kind="auto")
     type_name = raw.get("type")
     known = sorted([*registry, "auto"])
+    if type_name is None:
+        issues.add(join(path, "type"), f"required: one of {', '.join(known)}")
+        return PaginatorSpec(kind="auto")
     if not isinstance(type_name, str) or (type_name not in registry and type_name != "auto"):
         hint = did_you_mean(str(type_name), known) if isinstance(type_name, str) else ""
         issues.add(join(path, "type"), f"unknown paginator type {type_name!r}{hint} (known: {', '.join(known)})")
@@ -86,7 +90,14 @@ def _dlt_paginator(
         issues.unknown_keys(kwargs, LOOP_KEYS, path)
         return PaginatorSpec(kind="auto", **loop)
     cls = registry[type_name]
-    issues.unknown_keys(kwargs, constructor_params(cls) | LOOP_KEYS, path)
+    accepted = constructor_params(cls)
+    unknown = kwargs.keys() - accepted
+    issues.unknown_keys(kwargs, accepted | LOOP_KEYS, path)
+    missing = sorted(required_params(cls) - kwargs.keys())
+    for key in missing:
+        issues.add(join(path, key), f"required for the {type_name} paginator")
+    if unknown or missing:
+        return PaginatorSpec(kind="dlt", type=type_name, params=MappingProxyType(kwargs), **loop)
     try:
         cls(**kwargs)
     except (TypeError, ValueError) as exc:
@@ -128,6 +139,19 @@ def _extended_cursor(
         limit=limit,
         limit_param=options.get("limit_param", "limit"),
         has_more_path=options.get("has_more_path"),
-        stop_after_empty_page=bool(options.get("stop_after_empty_page", False)),
+        stop_after_empty_page=_flag(options, "stop_after_empty_page", path, issues),
     )
     return PaginatorSpec(kind="cursor", type="cursor", cursor=cursor, **loop)
+
+
+def _flag(options: Mapping[str, Any], key: str, path: str, issues: Issues) -> bool:
+    value = options.get(key, False)
+    return bool(value) if issues.expect(value, bool, join(path, key), "true or false") else False
+
+
+def required_params(cls: type) -> frozenset[str]:
+    """The keyword arguments a paginator class cannot do without (no default)."""
+    params = inspect.signature(cls.__init__).parameters
+    return frozenset(name for name, param in params.items() if name != "self"
+                     and param.default is inspect.Parameter.empty
+                     and param.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY))
