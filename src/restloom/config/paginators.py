@@ -151,7 +151,6 @@ def _flag(options: Mapping[str, Any], key: str, path: str, issues: Issues) -> bo
 
 def required_params(cls: type) -> frozenset[str]:
     """The keyword arguments a paginator class cannot do without (no default)."""
-    params = inspect.signature(cls.__init__).parameters
-    return frozenset(name for name, param in params.items() if name != "self"
-                     and param.default is inspect.Parameter.empty
+    params = inspect.signature(cls).parameters
+    return frozenset(name for name, param in params.items() if param.default is inspect.Parameter.empty
                      and param.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY))
