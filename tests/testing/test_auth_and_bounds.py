@@ -68,7 +68,8 @@ def test_page_size_bounds_are_enforced(name: str, simulated_api: Any,
     path, param, status = BOUNDS[name]
     session.headers.update(auth_headers(api))
     url = f"{api.base_url.rstrip('/')}/{path}"
-    statuses = [session.get(url, params={param: value}).status_code for value in ("1", "100", "0", "101", "x")]
+    values = ("1", "100", "0", "101", "x")
+    statuses = [session.get(url, params={param: value}).status_code for value in values]
     assert statuses == [200, 200, status, status, status]
 
 

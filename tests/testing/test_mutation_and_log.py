@@ -43,7 +43,7 @@ def test_mutation_is_deterministic_by_seed(simulated_api: Any) -> None:
 
 
 def test_mutation_feeds_incremental_filters(simulated_api: Any, session: requests.Session) -> None:
-    """After a mutation, Opsgenie updatedAt>= and a Zendesk export past the old end return just the changes."""
+    """After a mutation, Opsgenie updatedAt>= and a Zendesk export past the old end return the changes."""
     ops = simulated_api("opsgenie", size=30, seed=1)
     session.headers.update(auth_headers(ops))
     latest = max(datetime.fromisoformat(a["updatedAt"]).timestamp() for a in ops.records("alerts"))
