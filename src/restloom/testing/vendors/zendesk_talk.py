@@ -2,7 +2,9 @@
 
 Exports (``/v1/stats/incremental/{calls,legs}``) serve records with ``updated_at >= start_time``,
 ascending, at most ``export_page_size`` per page; up to three records share a second and, for every seed,
-the last second holds at least two, so asking again at the end returns them again.
+the last second holds at least two, so asking again at the end returns them again. A first request
+without ``start_time`` starts at 0 (the whole history): seed 004 sends none and must run as written;
+a ``start_time`` that is not epoch seconds is a 400.
 """
 
 from __future__ import annotations
@@ -78,9 +80,9 @@ def _list(resource: str, key: str) -> Any:
 
 def _export(resource: str) -> Any:
     def handler(ctx: Context, request: Request, _match: re.Match[str]) -> Response:
-        raw = request.query.get("start_time", "")
+        raw = request.query.get("start_time", "0")
         if not raw.isdigit():
-            return error(400, "InvalidValue", description="start_time (epoch seconds) is required")
+            return error(400, "InvalidValue", description="start_time must be epoch seconds")
         start_time = int(raw)
         rows = ctx.table(resource).served_rows()
         first = bisect.bisect_left([r.updated for r in rows], start_time)
