@@ -43,9 +43,12 @@ class Issues:
         known_list = sorted(known)
         for key in mapping:
             if key not in known_list:
-                hint = did_you_mean(str(key), known_list)
-                listing = ", ".join(known_list)
-                self.add(join(path, str(key)), f"unknown key '{key}'{hint} (known: {listing})")
+                close = difflib.get_close_matches(str(key), known_list, n=1, cutoff=0.6)
+                head = f"unknown key '{key}'{did_you_mean(str(key), known_list)}"
+                room = MAX_MESSAGE - 1 - len(f"{head} (known: )")
+                fits = len(", ".join(known_list)) <= room
+                names = known_list if fits else [k for k in known_list if k not in close]
+                self.add(join(path, str(key)), f"{head} (known: {_listing(names, room)})")
 
     def expect(self, value: Any, types: type | tuple[type, ...], path: str, expected: str) -> bool:
         """True when ``value`` is of ``types``; otherwise record 'expected ..., got ...'."""
@@ -64,6 +67,16 @@ class Issues:
         """Raise one ConfigError carrying every collected problem."""
         if self._items:
             raise ConfigError(self._items)
+
+
+def _listing(names: list[str], room: int) -> str:
+    """``names`` comma-separated, cut at a name (``..., and 3 more``) when longer than ``room``."""
+    text = ", ".join(names)
+    shown = list(names)
+    while len(text) > room and shown:
+        shown.pop()
+        text = ", ".join(shown) + f", and {len(names) - len(shown)} more"
+    return text
 
 
 def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:

@@ -152,5 +152,6 @@ def _flag(options: Mapping[str, Any], key: str, path: str, issues: Issues) -> bo
 def required_params(cls: type) -> frozenset[str]:
     """The keyword arguments a paginator class cannot do without (no default)."""
     params = inspect.signature(cls).parameters
-    return frozenset(name for name, param in params.items() if param.default is inspect.Parameter.empty
-                     and param.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY))
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return frozenset(name for name, param in params.items()
+                     if param.default is inspect.Parameter.empty and param.kind in named)

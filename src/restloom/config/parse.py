@@ -286,7 +286,8 @@ def _resource(
         include_from_parent=tuple(include),
         selected=_flag(merged, "selected", True, path, issues),
         parallelized=_flag(merged, "parallelized", False, path, issues),
-        processing_steps=tuple(_listed(merged.get("processing_steps"), join(path, "processing_steps"), issues)),
+        processing_steps=tuple(_listed(merged.get("processing_steps"), join(path, "processing_steps"),
+                                       issues)),
         resolves=tuple(resolves),
     )
     return spec, unbound
@@ -318,8 +319,8 @@ def _check_hints(hints: Mapping[str, Any], path: str, issues: Issues) -> None:
         issues.add(join(path, "write_disposition.disposition"),
                    f"expected one of {', '.join(WRITE_DISPOSITIONS)}, got {disposition.get('disposition')!r}")
     elif disposition is not None and not isinstance(disposition, str | Mapping) and not callable(disposition):
-        issues.add(join(path, "write_disposition"),
-                   f"expected one of {', '.join(WRITE_DISPOSITIONS)} or a mapping, got {type(disposition).__name__}")
+        issues.add(join(path, "write_disposition"), f"expected one of {', '.join(WRITE_DISPOSITIONS)} or a "
+                   f"mapping, got {type(disposition).__name__}")
 
 
 def _primary_key(raw: Any, path: str, issues: Issues) -> tuple[str, ...]:
@@ -440,14 +441,14 @@ def _bind_parents(
         for resolve in resolves:
             if resolve.resource not in names:
                 others = ", ".join(sorted(names - {spec.name}))
-                issues.add(_binding_path(spec, resolve), f"unknown parent resource '{resolve.resource}' (known: "
-                           f"{others or 'none'})")
+                issues.add(_binding_path(spec, resolve),
+                           f"unknown parent resource '{resolve.resource}' (known: {others or 'none'})")
         if len(parents) > 1:
             issues.add(join(spec.config_path, "endpoint"), f"more than one parent resource: {', '.join(sorted(parents))}")
         if spec.include_from_parent and not resolves:
             issues.add(join(spec.config_path, "include_from_parent"),
-                       f"resource '{spec.name}' has no parent to include fields from: bind a path placeholder "
-                       "to a parent resource, or remove include_from_parent")
+                       f"resource '{spec.name}' has no parent to include fields from: bind a path "
+                       "placeholder to a parent resource, or remove include_from_parent")
         include = spec.include_from_parent or tuple(r.field for r in resolves if r.implicit)
         bound.append(dataclasses.replace(spec, resolves=tuple(resolves), include_from_parent=include))
     cycle = find_cycle({spec.name: spec.parent for spec in bound})
