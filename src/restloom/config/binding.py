@@ -74,9 +74,9 @@ def _explicit(
 def _templated_strings(endpoint: Mapping[str, Any]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = [("path", str(endpoint.get("path", "")))]
     for location in ("params", "headers"):
-        for value in (endpoint.get(location) or {}).values():
-            if isinstance(value, str):
-                out.append((location, value))
+        values = endpoint.get(location)
+        if isinstance(values, Mapping):
+            out.extend((location, value) for value in values.values() if isinstance(value, str))
     out.extend(("json", text) for text in _strings_in(endpoint.get("json")))
     return out
 
