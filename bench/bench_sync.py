@@ -37,6 +37,7 @@ def _config(base_url: str, token: str) -> dict:
 def child(args: argparse.Namespace) -> None:
     """Run one sync and print a JSON line with its figures."""
     os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"
+    os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
     import dlt
 
     from restloom.config import parse

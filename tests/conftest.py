@@ -13,6 +13,7 @@ import pytest
 from restloom.config import parse
 from restloom.http.retry import RetryPolicy
 from restloom.sync import SyncResult, sync
+from restloom.testing.fixtures import simulated_api  # noqa: F401
 
 Sync = Callable[..., SyncResult]
 
@@ -23,6 +24,7 @@ def _isolated_dlt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_data"))
     monkeypatch.setenv("RUNTIME__LOG_LEVEL", "ERROR")
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
     yield
 
 

@@ -111,7 +111,13 @@ def _register_subcommands() -> None:
 
 
 def main() -> None:
-    """Entry point of the ``restloom`` script."""
+    """Entry point of the ``restloom`` script.
+
+    dlt's own logging is set to errors only and its telemetry off, unless the environment says otherwise
+    (``RUNTIME__LOG_LEVEL``, ``RUNTIME__DLTHUB_TELEMETRY``): the summary says what a run did.
+    """
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     logging.basicConfig(level=os.environ.get("RESTLOOM_LOG_LEVEL", "WARNING"), format="%(levelname)s %(message)s")
     _register_subcommands()
     app()

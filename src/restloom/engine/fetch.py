@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,9 @@ class Fetcher:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.session = session or self._new_session(concurrency)
         self._slots = threading.BoundedSemaphore(concurrency)
+        self._flight_lock = threading.Lock()
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self.report, self.redactor, self.timeout, self._sleep = report, redactor, timeout, sleep
 
     @staticmethod
@@ -93,7 +97,7 @@ class Fetcher:
         url = self.redactor.url(prepared.url or "")
         self.report.count(resource, requests=1)
         try:
-            with self._slots:
+            with self._slots, self._flying():
                 response = self.session.send(prepared, timeout=self.timeout)
                 document = self._parse(response)
         except (*TRANSIENT_ERRORS, BodyNotJSON) as exc:
@@ -108,6 +112,18 @@ class Fetcher:
         if decision.action == "retry":
             return None, decision
         raise self._failure(resource, response, url=url, attempt=attempt, policy=policy)
+
+    @contextmanager
+    def _flying(self) -> Iterator[None]:
+        """Count requests in flight (the peak shows how much the run overlapped)."""
+        with self._flight_lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._flight_lock:
+                self.in_flight -= 1
 
     @staticmethod
     def _parse(response: requests.Response) -> Any:

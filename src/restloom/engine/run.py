@@ -23,6 +23,22 @@ from restloom.http.redact import Redactor
 
 log = logging.getLogger("restloom")
 PREFETCH_PAGES = 4
+REDACTED_LOGGERS = ("urllib3.connectionpool", "restloom", "dlt")
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites log records of HTTP libraries (urllib3 logs whole URLs at DEBUG) without the run's secrets."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self.redactor.url(self.redactor.text(message)) if "://" in message else self.redactor.text(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
 _DONE = object()
 
 
@@ -39,6 +55,9 @@ class Run:
         self._auth: dict[int, Any] = {}
         self.key_overrides: dict[str, tuple[str, ...]] = {}
         self.redactor = Redactor(secrets=tuple(self._secrets()))
+        self._log_filter = RedactingFilter(self.redactor)
+        for name in REDACTED_LOGGERS:
+            logging.getLogger(name).addFilter(self._log_filter)
 
     def _secrets(self) -> list[str]:
         found: list[str] = []
@@ -72,6 +91,8 @@ class Run:
 
     def close(self) -> None:
         """Release threads and connections."""
+        for name in REDACTED_LOGGERS:
+            logging.getLogger(name).removeFilter(self._log_filter)
         with self._lock:
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
