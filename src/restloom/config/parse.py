@@ -58,10 +58,12 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
     client_raw = raw.get("client")
     if client_raw is None:
         issues.add("client", "required: a mapping with at least 'base_url'")
-        client_raw = {}
+        client_raw = None
     elif not issues.expect(client_raw, Mapping, "client", "a mapping"):
-        client_raw = {}
-    ctx = _ClientContext.parse(client_raw, issues=issues, retry_base=retry_base or RetryPolicy())
+        client_raw = None
+    # a missing or broken client is reported once, above, not again as a missing base_url
+    ctx = _ClientContext.parse({"base_url": "https://"} if client_raw is None else client_raw, issues=issues,
+                               retry_base=retry_base or RetryPolicy())
     defaults = _defaults(raw.get("resource_defaults"), issues)
     pending, dlt_resources = _resources(raw.get("resources"), defaults=defaults, ctx=ctx, issues=issues)
     resources, notices = _bind_parents(pending, issues)
