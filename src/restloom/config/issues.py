@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from restloom.errors import ConfigError, ConfigIssue
@@ -62,6 +62,10 @@ class Issues:
 
     def __bool__(self) -> bool:
         return bool(self._items)
+
+    def sort_by(self, key: Callable[[str], Any]) -> None:
+        """Order the problems by ``key`` of their path; problems with equal keys keep their order."""
+        self._items.sort(key=lambda issue: key(issue.path))
 
     def raise_if_any(self) -> None:
         """Raise one ConfigError carrying every collected problem."""

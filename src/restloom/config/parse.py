@@ -9,8 +9,10 @@ Every problem is collected with its config path and raised once, as one ConfigEr
 
 from __future__ import annotations
 
+import math
+import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -69,6 +71,7 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
     resources, notices = _bind_parents(pending, issues)
     notices.extend(_duplicate_endpoints(resources))
     workers = _concurrency(concurrency if concurrency is not None else raw.get("concurrency"), issues)
+    issues.sort_by(_config_order(list(raw)))  # parent binding runs last; report in the config's own order
     issues.raise_if_any()
     return Config(
         client=ctx.spec,
@@ -77,6 +80,18 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
         notices=tuple(notices),
         concurrency=workers,
     )
+
+
+def _config_order(top_keys: list[Any]) -> Callable[[str], tuple[int, float]]:
+    """A sort key putting a config path where it is written: top-level key order, then resource index."""
+
+    def key(path: str) -> tuple[int, float]:
+        match = re.match(r"([^.\[]*)(?:\[(\d+)\])?", path)
+        section, index = (match.group(1), match.group(2)) if match else ("", None)
+        position = top_keys.index(section) if section in top_keys else (-1 if not section else len(top_keys))
+        return position, (int(index) if index is not None else math.inf)
+
+    return key
 
 
 def _concurrency(value: Any, issues: Issues) -> int:
