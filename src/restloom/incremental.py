@@ -1,27 +1,129 @@
-"""Incremental windows: dlt's ``incremental`` object carries the cursor state; this module turns
-its window into request parameters (``start_param`` / ``end_param``)."""
+"""Incremental windows on top of dlt's ``incremental``.
+
+dlt's incremental object keeps the cursor state, filters records client-side (so a service with no
+server-side filter still loads only what is new), deduplicates on the boundary and stops early on
+``row_order``. restloom adds what these services need and YAML cannot say with a callable:
+
+* named conversions for the request window — ``convert: epoch_seconds | epoch_ms | iso_z | iso | date``
+  — whatever the record's cursor looks like (ISO 8601 with ``Z`` or ``+00:00``, epoch seconds or ms);
+* ``cursor_format: epoch_seconds | epoch_ms`` to say what a numeric cursor counts;
+* ``lookback: <seconds>``: the window starts that much before the last cursor (dlt's ``lag``, in the
+  cursor's own unit), so late-arriving records are fetched again; merge keeps them once.
+
+A resource that fails keeps its previous cursor (see ``CursorCheckpoint``): the stored cursor never
+moves past data that did not load.
+"""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
 import dlt
 
 from restloom.config.models import IncrementalSpec
 
+CURSOR_FORMATS = ("epoch_seconds", "epoch_ms")
+
+
+def to_datetime(value: Any, *, cursor_format: str | None = None) -> datetime:
+    """A timezone-aware datetime from an ISO string, a datetime/date, or epoch seconds/ms."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, int | float):
+        seconds = value / 1000 if cursor_format == "epoch_ms" else value
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    if isinstance(value, str):
+        if value.isdigit():
+            return to_datetime(int(value), cursor_format=cursor_format)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise TypeError(f"cannot read a point in time from {type(value).__name__}")
+
+
+def _iso_z(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+CONVERTERS: Mapping[str, Callable[[datetime], Any]] = {
+    "epoch_seconds": lambda moment: int(moment.timestamp()),
+    "epoch_ms": lambda moment: int(moment.timestamp() * 1000),
+    "iso_z": _iso_z,
+    "iso": lambda moment: moment.astimezone(UTC).isoformat(),
+    "date": lambda moment: moment.astimezone(UTC).date().isoformat(),
+}
+
+
+def converter(spec: IncrementalSpec) -> Callable[[Any], Any]:
+    """The function that writes a cursor value into the request window."""
+    convert = spec.convert
+    if convert is None:
+        return lambda value: value
+    if callable(convert):
+        return convert  # type: ignore[no-any-return]
+    named = CONVERTERS[convert]
+    return lambda value: named(to_datetime(value, cursor_format=spec.cursor_format))
+
+
+def lag_of(spec: IncrementalSpec) -> float | None:
+    """dlt's ``lag`` for the spec's lookback, in the cursor's unit (ms for epoch-ms cursors)."""
+    if spec.lookback is None:
+        return spec.args.get("lag")
+    return spec.lookback * 1000 if spec.cursor_format == "epoch_ms" else spec.lookback
+
 
 def dlt_incremental(spec: IncrementalSpec) -> Any:
     """The dlt incremental object for a spec (dlt keeps its state between runs)."""
+    args = {k: v for k, v in spec.args.items() if k != "lag"}
+    lag = lag_of(spec)
+    if lag is not None:
+        args["lag"] = lag
     return dlt.sources.incremental(cursor_path=spec.cursor_path, initial_value=spec.initial_value,
-                                   end_value=spec.end_value, **dict(spec.args))
+                                   end_value=spec.end_value, **args)
+
+
+def window_values(spec: IncrementalSpec, cursor: Any) -> dict[str, Any]:
+    """``start_value`` / ``end_value`` of the current window, converted for the request."""
+    convert = converter(spec)
+    values: dict[str, Any] = {}
+    if cursor.start_value is not None:
+        values["start_value"] = convert(cursor.start_value)
+    if cursor.end_value is not None:
+        values["end_value"] = convert(cursor.end_value)
+    if cursor.last_value is not None:
+        values["last_value"] = convert(cursor.last_value)
+    return values
 
 
 def window_params(spec: IncrementalSpec, cursor: Any) -> dict[str, Any]:
     """The query parameters that ask the API for the current window."""
+    values = window_values(spec, cursor)
     params: dict[str, Any] = {}
-    convert = spec.convert or (lambda value: value)
-    if spec.start_param and cursor.start_value is not None:
-        params[spec.start_param] = convert(cursor.start_value)
-    if spec.end_param and cursor.end_value is not None:
-        params[spec.end_param] = convert(cursor.end_value)
+    if spec.start_param and "start_value" in values:
+        params[spec.start_param] = values["start_value"]
+    if spec.end_param and "end_value" in values:
+        params[spec.end_param] = values["end_value"]
     return params
+
+
+class CursorCheckpoint:
+    """The cursor state of a resource as it was when its run began, to put back if the resource fails."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+        try:
+            self._saved: dict[str, Any] | None = copy.deepcopy(dict(cursor.get_state()))
+        except Exception:  # unbound incremental (no pipeline): nothing to restore
+            self._saved = None
+
+    def restore(self) -> None:
+        """Put the saved state back in place (the live dict dlt commits at the end of extract)."""
+        if self._saved is None:
+            return
+        state = self._cursor.get_state()
+        state.clear()
+        state.update(copy.deepcopy(self._saved))

@@ -86,6 +86,8 @@ class IncrementalSpec:
     start_param: str | None = None
     end_param: str | None = None
     convert: Any = None
+    cursor_format: str | None = None
+    lookback: float | None = None
     args: Mapping[str, Any] = field(default_factory=_empty)
     placeholder_params: tuple[str, ...] = ()
 

@@ -21,7 +21,7 @@ from dlt.sources.helpers.rest_client.detector import single_entity_path
 from requests.auth import AuthBase
 
 from restloom.config.binding import find_cycle, find_resolves, implicit_parent
-from restloom.config.issues import Issues, join
+from restloom.config.issues import Issues, did_you_mean, join
 from restloom.config.models import (
     AuthSpec,
     ClientSpec,
@@ -402,7 +402,8 @@ def _selector(raw: Any, path: str, issues: Issues) -> Any:
 INCREMENTAL_KEYS = frozenset({"cursor_path", "initial_value", "end_value", "start_param", "end_param", "convert",
                               "transform", "last_value_func", "primary_key", "row_order",
                               "allow_external_schedulers", "lag", "on_cursor_value_missing", "range_start",
-                              "range_end"})
+                              "range_end", "cursor_format", "lookback"})
+CONVERT_NAMES = ("date", "epoch_ms", "epoch_seconds", "iso", "iso_z")
 
 
 def _incremental(raw: Mapping[str, Any], path: str, issues: Issues) -> IncrementalSpec | None:
@@ -422,14 +423,28 @@ def _incremental(raw: Mapping[str, Any], path: str, issues: Issues) -> Increment
         issues.add(join(where, "cursor_path"), "required: the record field that orders the data")
         return None
     args = {k: v for k, v in block.items() if k not in ("cursor_path", "initial_value", "end_value", "start_param",
-                                                         "end_param", "convert", "transform")}
+                                                         "end_param", "convert", "transform", "cursor_format",
+                                                         "lookback")}
+    convert = block.get("convert", block.get("transform"))
+    if convert is not None and not callable(convert) and convert not in CONVERT_NAMES:
+        issues.add(join(where, "convert"), f"expected a callable or one of {', '.join(CONVERT_NAMES)}, "
+                   f"got {convert!r}{did_you_mean(str(convert), CONVERT_NAMES)}")
+    cursor_format = block.get("cursor_format")
+    if cursor_format is not None and cursor_format not in ("epoch_seconds", "epoch_ms"):
+        issues.add(join(where, "cursor_format"), f"expected epoch_seconds or epoch_ms, got {cursor_format!r}")
+    lookback = block.get("lookback")
+    if lookback is not None and (not isinstance(lookback, int | float) or isinstance(lookback, bool) or lookback < 0):
+        issues.add(join(where, "lookback"), f"expected a number of seconds >= 0, got {lookback!r}")
+        lookback = None
     return IncrementalSpec(
         cursor_path=block["cursor_path"],
         initial_value=block.get("initial_value"),
         end_value=block.get("end_value"),
         start_param=block.get("start_param", start_param),
         end_param=block.get("end_param"),
-        convert=block.get("convert", block.get("transform")),
+        convert=convert,
+        cursor_format=cursor_format,
+        lookback=lookback,
         args=MappingProxyType(args),
     )
 
