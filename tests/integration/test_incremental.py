@@ -91,3 +91,37 @@ def test_failed_resource_keeps_its_previous_cursor(run_sync: Sync) -> None:
     assert failed.landed["calls"] == 30 + len(set(first_page) - before)  # the first page did load
     assert windows[0] == str(start)
     assert third.landed["calls"] == len(truth)
+
+
+def _batches_config(api: Any) -> dict[str, Any]:
+    return {
+        "client": {"base_url": api.base_url, "auth": {"type": "basic", "username": api.secrets["username"]}},
+        "resources": [{
+            "name": "batches", "primary_key": "id", "write_disposition": "merge",
+            "endpoint": {
+                "path": "batches", "data_selector": "batches", "params": {"page_size": 5},
+                "paginator": {"type": "cursor", "cursor_param": "before_id",
+                              "stop_condition": "not response.has_more"},
+                "incremental": {"cursor_path": "updated_at", "initial_value": "2020-01-01T00:00:00Z"},
+            },
+        }],
+    }
+
+
+def test_newest_first_failure_does_not_skip_older_changes(run_sync: Sync) -> None:
+    """Newest-first data filtered client-side: a failed run must not let the next one skip older updates."""
+    with serve("easypost", size=40, seed=7) as api:
+        run_sync(_batches_config(api), pipeline_name="desc")
+        seen = sum(1 for r in api.requests if r.path == "/v2/batches")
+        mutation = api.mutate(seed=8)
+        fault = Fault(kind="status", status=404)
+        api.set_faults(FaultPlan(schedule={("/v2/batches", seen + 2): fault}))
+        failed = run_sync(_batches_config(api), pipeline_name="desc")
+        api.set_faults(None)
+        final = run_sync(_batches_config(api), pipeline_name="desc")
+        truth = {r["id"]: r["updated_at"] for r in api.records("batches")}
+    assert [s.name for s in failed.report.failed] == ["batches"]
+    assert len(mutation.updated["batches"]) > 2
+    landed = {k: v.replace(" ", "T").replace("+00:00", "Z") for k, v in
+              table_rows(final, "batches", "id, strftime(updated_at, '%Y-%m-%dT%H:%M:%SZ')")}
+    assert landed == truth
