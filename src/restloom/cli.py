@@ -25,9 +25,12 @@ err_console = Console(stderr=True)
 
 
 def _load(config_file: Path, *, base_url: str | None = None) -> Config:
+    from restloom.catalog import catalog_names, catalog_raw
     from restloom.sync import with_base_url
 
     try:
+        if not config_file.exists() and str(config_file) in catalog_names():
+            return with_base_url(parse(catalog_raw(str(config_file))), base_url)
         return with_base_url(parse(load_file(config_file)), base_url)
     except ConfigError as exc:
         err_console.print(f"[red]{config_file}[/]: {exc}", highlight=False, markup=True, soft_wrap=True)
@@ -44,7 +47,8 @@ def _destination(name: str, pipeline_name: str) -> Any:
 
 @app.command()
 def run(
-    config_file: Annotated[Path, typer.Argument(help="YAML, JSON, or a Python file defining `source` or `config`.")],
+    config_file: Annotated[Path, typer.Argument(
+        help="YAML, JSON, a Python file defining `source` or `config`, or a catalog connector's name.")],
     destination: Annotated[str, typer.Option(help="A dlt destination; duckdb writes <pipeline>.duckdb here.")] = "duckdb",
     dataset_name: Annotated[str | None, typer.Option(help="Dataset (schema) to load into.")] = None,
     pipeline_name: Annotated[str | None, typer.Option(help="dlt pipeline name (default: the file's name).")] = None,
@@ -105,9 +109,11 @@ def demo(
 
 
 def _register_subcommands() -> None:
+    from restloom.connectors import connectors_app
     from restloom.testing.cli import mock_app
 
     app.add_typer(mock_app, name="mock", help="Run the simulated APIs.")
+    app.add_typer(connectors_app, name="connectors", help="List and show the catalog connectors.")
 
 
 def main() -> None:

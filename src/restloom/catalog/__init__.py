@@ -1,0 +1,65 @@
+"""The catalog: one YAML connector per service, shipped with restloom.
+
+Each ``<name>.yaml`` here is a config in dlt's ``rest_api_source`` format (plus restloom's extended
+cursor), corrected from its seed; its header comments say what changed and which secrets to export.
+Secrets are references (``{secret: name}``), resolved through ``dlt.secrets`` when a connector is
+loaded, so the files never hold a credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from restloom.config import parse, resolve_secrets
+from restloom.config.models import Config
+from restloom.errors import ConfigError, ConfigIssue
+from restloom.sync import with_base_url
+
+__all__ = ["catalog_names", "catalog_raw", "catalog_text", "load_connector", "secret_names"]
+
+
+def catalog_names() -> list[str]:
+    """The names of the catalog connectors, sorted."""
+    files = resources.files(__name__).iterdir()
+    return sorted(f.name.removesuffix(".yaml") for f in files if f.name.endswith(".yaml"))
+
+
+def catalog_text(name: str) -> str:
+    """The YAML of a catalog connector, comments included."""
+    known = catalog_names()
+    if name not in known:
+        raise ConfigError([ConfigIssue("", f"no catalog connector '{name}' (known: {', '.join(known)})")])
+    return (resources.files(__name__) / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def secret_names(name: str) -> list[str]:
+    """The secrets a catalog connector references, in the order it names them."""
+    return list(dict.fromkeys(_secret_refs(yaml.safe_load(catalog_text(name)))))
+
+
+def _secret_refs(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        if set(value) == {"secret"} and isinstance(value["secret"], str):
+            yield value["secret"]
+            return
+        for item in value.values():
+            yield from _secret_refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _secret_refs(item)
+
+
+def catalog_raw(name: str) -> dict[str, Any]:
+    """The raw config of a catalog connector with its secrets resolved through ``dlt.secrets``."""
+    raw = resolve_secrets(yaml.safe_load(catalog_text(name)))
+    assert isinstance(raw, dict)
+    return raw
+
+
+def load_connector(name: str, *, base_url: str | None = None) -> Config:
+    """The parsed catalog connector ``name`` (secrets resolved), its base URL optionally replaced."""
+    return with_base_url(parse(catalog_raw(name)), base_url)
