@@ -1,4 +1,5 @@
-"""Simulated versions of the five services behind the seed configs, served over real HTTP.
+"""Simulated versions of the five services behind the seed configs (and a generic API serving every
+pagination style dlt knows, for differential tests), served over real HTTP.
 
 ``serve("persona", size=25, seed=7)`` returns a ``SimulatedAPI``; use it in a ``with`` block. See
 ``SimulatedAPI`` for ground truth, the request log, mutation and faults, ``FaultPlan`` for fault
@@ -10,6 +11,6 @@ from restloom.testing.dataset import Mutation
 from restloom.testing.faults import Fault, FaultPlan
 from restloom.testing.log import RequestRecord
 
-API_NAMES = ("persona", "opsgenie", "easypost", "yousign", "zendesk_talk")
+API_NAMES = ("persona", "opsgenie", "easypost", "yousign", "zendesk_talk", "generic")
 
 __all__ = ["API_NAMES", "Fault", "FaultPlan", "Mutation", "RequestRecord", "SimulatedAPI", "serve"]

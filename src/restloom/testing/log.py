@@ -15,9 +15,10 @@ class RequestRecord:
     ``path`` is the full path without the query; ``query`` maps each name to its last value and
     ``query_pairs`` keeps every pair in order. ``auth`` is the credential form recognised: ``"seed"``
     (the seed config's form; also when the seed's form is the real one), ``"real"``, ``"none"`` or
-    ``"invalid"``. ``status`` is the status sent (0 when the connection was dropped); ``fault`` names the
-    injected fault (``"503"``, ``"429"``, ``"drop"``, ``"slow"``, ``"truncate"``) or is None; a 429 from
-    the rate limiter has ``fault=None``.
+    ``"invalid"``. ``body`` is the request body as text (empty when there was none). ``status`` is the
+    status sent (0 when the connection was dropped); ``fault`` names the injected fault (``"503"``,
+    ``"429"``, ``"drop"``, ``"slow"``, ``"truncate"``) or is None; a 429 from the rate limiter has
+    ``fault=None``.
     """
 
     method: str
@@ -27,6 +28,7 @@ class RequestRecord:
     auth: str
     status: int
     fault: str | None = None
+    body: str = ""
 
 
 class RequestLog:

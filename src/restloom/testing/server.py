@@ -53,10 +53,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, *, head_only: bool = False) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        outcome = self.server.simulation.handle(self.command, self.path, headers, self.server.root_url)
+        outcome = self.server.simulation.handle(self.command, self.path, headers, self.server.root_url,
+                                                body=body)
         if outcome.delay_s:
             time.sleep(outcome.delay_s)
         if outcome.response is None:

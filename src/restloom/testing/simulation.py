@@ -40,17 +40,18 @@ class Simulation:
         self.scale = rate_limit_scale
         self.latency_s = latency_ms / 1000
         self.log = RequestLog()
-        self.cache: dict[tuple[str, tuple[tuple[str, str], ...]], Response] = {}
+        self.cache: dict[tuple[str, str, tuple[tuple[str, str], ...], bytes], Response] = {}
         self._lock = threading.Lock()
         self._overall = 0
         self._per_path: Counter[str] = Counter()
 
-    def handle(self, method: str, target: str, headers: dict[str, str], root_url: str) -> Outcome:
-        """Answer one request given its method, request target, lower-cased headers and the server root."""
+    def handle(self, method: str, target: str, headers: dict[str, str], root_url: str, *,
+               body: bytes = b"") -> Outcome:
+        """Answer one request: its method, request target, lower-cased headers, the server root and body."""
         path, _, raw_query = target.partition("?")
         pairs = tuple(parse_qsl(raw_query, keep_blank_values=True))
         request = Request(method=method, path=path, query_pairs=pairs, headers=headers,
-                          root_url=root_url, query=dict(pairs))
+                          root_url=root_url, query=dict(pairs), body=body)
         overall, per_path = self._count(path)
         auth = self.vendor.authenticate(request, self.credentials)
         fault = None
@@ -61,7 +62,8 @@ class Simulation:
             response = self._answer(request, fault)
         status = response.status if response is not None else 0
         self.log.append(RequestRecord(method=method, path=path, query=dict(pairs), query_pairs=list(pairs),
-                                      auth=auth, status=status, fault=fault.name if fault else None))
+                                      auth=auth, status=status, fault=fault.name if fault else None,
+                                      body=body.decode("utf-8", "replace")))
         delay = self.latency_s + (fault.delay_ms / 1000 if fault and fault.kind == "slow" else 0)
         return Outcome(response, delay)
 
@@ -110,7 +112,8 @@ class Simulation:
     def _routed(self, request: Request) -> Response:
         """The normal answer, pre-rendered 200s served from the cache."""
         auth_params = self.vendor.query_auth_params
-        key = (request.path, tuple(p for p in request.query_pairs if p[0] not in auth_params))
+        key = (request.method, request.path, tuple(p for p in request.query_pairs if p[0] not in auth_params),
+               request.body)
         response = self.cache.get(key)
         if response is None:
             response = dispatch(self.vendor.routes, Context(data=self.data, options=self.options), request)

@@ -60,10 +60,11 @@ Handler = Callable[[Context, Request, "re.Match[str]"], Response]
 
 @dataclass(frozen=True)
 class Route:
-    """A path pattern (full path, anchored) and its GET handler."""
+    """A path pattern (full path, anchored), its handler and the methods it answers (GET by default)."""
 
     pattern: re.Pattern[str]
     handler: Handler
+    methods: tuple[str, ...] = ("GET", "HEAD")
 
 
 def dispatch(routes: tuple[Route, ...], ctx: Context, request: Request) -> Response:
@@ -71,7 +72,7 @@ def dispatch(routes: tuple[Route, ...], ctx: Context, request: Request) -> Respo
     for route in routes:
         match = route.pattern.fullmatch(request.path)
         if match is not None:
-            if request.method not in ("GET", "HEAD"):
+            if request.method not in route.methods:
                 return error(405, f"method {request.method} not allowed")
             return route.handler(ctx, request, match)
     return error(404, f"no such path: {request.path}")

@@ -22,6 +22,7 @@ class Request:
     headers: Mapping[str, str]
     root_url: str
     query: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
 
 
 @dataclass(frozen=True)
