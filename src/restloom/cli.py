@@ -33,7 +33,7 @@ def _load(config_file: Path, *, base_url: str | None = None) -> Config:
             return with_base_url(parse(catalog_raw(str(config_file))), base_url)
         return with_base_url(parse(load_file(config_file)), base_url)
     except ConfigError as exc:
-        err_console.print(f"[red]{config_file}[/]: {exc}", highlight=False, markup=True, soft_wrap=True)
+        err_console.print(f"{config_file}: {exc}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc
 
 
@@ -87,7 +87,7 @@ def check(
 ) -> None:
     """Validate CONFIG_FILE without network and print what restloom inferred."""
     config = _load(config_file)
-    console.print(describe_config(config), highlight=False)
+    console.print(describe_config(config), highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,10 +50,35 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
     pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
                             dataset_name=dataset_name or f"{pipeline_name}_data", pipelines_dir=pipelines_dir)
     try:
-        load_info = pipeline.run(source)
+        load_info = run_steps(pipeline, source)
     finally:
         report.close()
     return SyncResult(report=report, landed=landed_rows(pipeline, config), load_info=load_info, pipeline=pipeline)
+
+
+def run_steps(pipeline: Any, source: Any) -> Any:
+    """dlt's extract, normalize and load as three visible steps, after finishing what a crash left.
+
+    A run killed at any point leaves either an uncommitted extract (dropped: its cursor state was
+    never committed) or committed packages (normalized and loaded here, before anything new), so the
+    next run ends with exactly the service's data. ``RESTLOOM_STEP_MARKERS=1`` prints each step's
+    start on stderr and ``RESTLOOM_PAUSE_AT=<step>`` waits there for a signal — hooks for crash tests.
+    """
+    if pipeline.config.restore_from_destination and not pipeline.dev_mode:
+        pipeline.sync_destination()  # as dlt's run does: state and schemas from the destination
+    if pipeline.has_pending_data:
+        _step("recover", lambda: (pipeline.normalize(), pipeline.load()))
+    _step("extract", lambda: pipeline.extract(source))
+    _step("normalize", pipeline.normalize)
+    return _step("load", pipeline.load)
+
+
+def _step(name: str, action: Callable[[], Any]) -> Any:
+    if os.environ.get("RESTLOOM_STEP_MARKERS"):
+        print(f"restloom step: {name}", file=sys.stderr, flush=True)
+    if os.environ.get("RESTLOOM_PAUSE_AT") == name:
+        signal.pause()
+    return action()
 
 
 def landed_rows(pipeline: Any, config: Config) -> dict[str, int]:
