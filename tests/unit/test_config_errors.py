@@ -8,6 +8,7 @@ import pytest
 
 from restloom.config import parse
 from restloom.config.issues import MAX_MESSAGE
+from restloom.config.parse import INCREMENTAL_KEYS as INCREMENTAL_KEY_SET
 from restloom.errors import ConfigError, ConfigIssue
 
 BASE = "https://api.example.com/v1/"
@@ -24,6 +25,8 @@ RETRY_KEYS = (
     "backoff_factor, backoff_max, jitter, max_retries, retry_after_max, retry_on_errors, "
     "retry_on_status_codes, wait_scale"
 )
+# the incremental block takes dlt's incremental arguments, which grow with restloom's own options
+INCREMENTAL_KEYS = ", ".join(sorted(INCREMENTAL_KEY_SET))
 RESOLVE_HINT = "declare it in params as {type: resolve, resource: ..., field: ...}"
 
 
@@ -570,9 +573,7 @@ CASES = [
     pytest.param(
         endpoint(incremental={"cursor_path": "updated_at", "intial_value": 0}),
         f"{EP}.incremental.intial_value",
-        "unknown key 'intial_value' — did you mean 'initial_value'? (known: allow_external_schedulers, "
-        "convert, cursor_path, end_param, end_value, initial_value, lag, last_value_func, "
-        "on_cursor_value_missing, primary_key, range_end, range_start, row_order, start_param, transform)",
+        f"unknown key 'intial_value' — did you mean 'initial_value'? (known: {INCREMENTAL_KEYS})",
         id="incremental-unknown-key",
     ),
     pytest.param(
