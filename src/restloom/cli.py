@@ -108,11 +108,60 @@ def demo(
     raise typer.Exit(code)
 
 
+state_app = typer.Typer(no_args_is_help=True, help="Show or reset the incremental state of a config's pipeline.")
+
+
+def _attach(config_file: Path, pipeline_name: str | None, destination: str) -> tuple[Config, Any]:
+    import dlt
+
+    config = _load(config_file)
+    name = pipeline_name or config_file.stem.replace("-", "_")
+    return config, dlt.pipeline(pipeline_name=name, destination=_destination(destination, name))
+
+
+@state_app.command("show")
+def state_show(
+    config_file: Annotated[Path, typer.Argument(help="The config whose pipeline state to show.")],
+    pipeline_name: Annotated[str | None, typer.Option(help="dlt pipeline name (default: the file's name).")] = None,
+    destination: Annotated[str, typer.Option(help="The destination the pipeline loads into.")] = "duckdb",
+) -> None:
+    """Print each resource's stored cursor."""
+    from restloom.state import describe_states, resource_states
+
+    config, pipeline = _attach(config_file, pipeline_name, destination)
+    pipeline.sync_destination()
+    states = resource_states(pipeline)
+    for line in describe_states(states, [spec.name for spec in config.resources]):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+@state_app.command("reset")
+def state_reset(
+    config_file: Annotated[Path, typer.Argument(help="The config whose pipeline state to reset.")],
+    resource: Annotated[list[str] | None, typer.Option(help="Only this resource (repeatable).")] = None,
+    pipeline_name: Annotated[str | None, typer.Option(help="dlt pipeline name (default: the file's name).")] = None,
+    destination: Annotated[str, typer.Option(help="The destination the pipeline loads into.")] = "duckdb",
+) -> None:
+    """Forget stored cursors (all, or --resource ones); the next run starts from initial_value. Tables stay."""
+    from restloom.state import reset
+
+    config, pipeline = _attach(config_file, pipeline_name, destination)
+    names = [spec.name for spec in config.resources]
+    unknown = sorted(set(resource or []) - set(names))
+    if unknown:
+        err_console.print(f"unknown resource(s): {', '.join(unknown)} (known: {', '.join(names)})", markup=False)
+        raise typer.Exit(2)
+    pipeline.sync_destination()
+    done = reset(pipeline, list(resource or names))
+    console.print(f"reset: {', '.join(done) if done else 'nothing stored'}", highlight=False, markup=False)
+
+
 def _register_subcommands() -> None:
     from restloom.connectors import connectors_app
     from restloom.testing.cli import mock_app
 
     app.add_typer(mock_app, name="mock", help="Run the simulated APIs.")
+    app.add_typer(state_app, name="state")
     app.add_typer(connectors_app, name="connectors", help="List and show the catalog connectors.")
 
 

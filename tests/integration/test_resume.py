@@ -91,3 +91,30 @@ def test_killed_run_then_rerun_has_exactly_the_dataset(tmp_path: Path, kill_at: 
     landed = _landed(tmp_path)
     assert [row[0] for row in landed] == [row[0] for row in truth]
     assert [row[1].strftime("%Y-%m-%dT%H:%M:%SZ") for row in landed] == [row[1] for row in truth]
+
+
+def test_state_show_and_reset(tmp_path: Path) -> None:
+    """`state show` prints the stored cursor; `state reset --resource calls` makes the next run start over."""
+    with serve("zendesk_talk", size=9, seed=13, export_page_size=4) as api:
+        run = _start(api, tmp_path)
+        run.communicate(timeout=120)
+        config = str(tmp_path / "calls.yaml")
+        env = {**os.environ, "ZENDESK_API_KEY": api.secrets["api_key"]}
+        last = max(r["updated_at"] for r in api.records("calls"))
+        show = subprocess.run([_restloom(), "state", "show", config, "--pipeline-name", "resume"], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, timeout=60)
+        reset = subprocess.run([_restloom(), "state", "reset", config, "--pipeline-name", "resume",
+                                "--resource", "calls"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                               timeout=60)
+        shown_after = subprocess.run([_restloom(), "state", "show", config, "--pipeline-name", "resume"],
+                                     cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        api.clear_requests()
+        again = _start(api, tmp_path)
+        again.communicate(timeout=120)
+        first_window = next(r.query.get("start_time") for r in api.requests if r.path.endswith("/calls"))
+    assert show.returncode == 0, show.stderr
+    assert show.stdout.strip() == f"calls: updated_at last_value='{last}' (initial '2024-01-01T00:00:00Z')"
+    assert reset.returncode == 0, reset.stderr
+    assert reset.stdout.strip() == "reset: calls"
+    assert shown_after.stdout.strip() == "calls: no cursor stored"
+    assert first_window == "1704067200"  # 2024-01-01T00:00:00Z: the initial value again
