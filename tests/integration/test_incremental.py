@@ -125,3 +125,37 @@ def test_newest_first_failure_does_not_skip_older_changes(run_sync: Sync) -> Non
     landed = {k: v.replace(" ", "T").replace("+00:00", "Z") for k, v in
               table_rows(final, "batches", "id, strftime(updated_at, '%Y-%m-%dT%H:%M:%SZ')")}
     assert landed == truth
+
+
+def _alerts_config(api: Any) -> dict[str, Any]:
+    return {
+        "client": {"base_url": api.base_url,
+                   "auth": {"type": "api_key", "name": "Authorization",
+                            "api_key": f"GenieKey {api.real_credentials['api_key']}"}},
+        "resources": [
+            {"name": "alerts", "primary_key": "id", "write_disposition": "merge",
+             "endpoint": {"path": "v2/alerts", "data_selector": "data", "params": {"limit": 100},
+                          "paginator": {"type": "json_link", "next_url_path": "paging.next"},
+                          "incremental": {"cursor_path": "updatedAt", "initial_value": "2020-01-01T00:00:00Z"}}},
+            {"name": "alert_logs", "primary_key": ["_alerts_id", "offset"], "write_disposition": "merge",
+             "include_from_parent": ["id"],
+             "endpoint": {"path": "v2/alerts/{resources.alerts.id}/logs", "data_selector": "data",
+                          "paginator": "single_page"}},
+        ],
+    }
+
+
+def test_children_are_fetched_only_for_new_or_changed_parents(run_sync: Sync) -> None:
+    """With an incremental parent, the second run asks for the logs of updated and added alerts only."""
+    with serve("opsgenie", size=20, seed=14) as api:
+        run_sync(_alerts_config(api), pipeline_name="kids")
+        mutation = api.mutate(seed=15)
+        api.clear_requests()
+        second = run_sync(_alerts_config(api), pipeline_name="kids")
+        asked = sorted(r.path.split("/")[3] for r in api.requests if r.path.endswith("/logs"))
+        logs = api.children("alert_logs")
+    changed = sorted(mutation.updated["alerts"] + mutation.added["alerts"])
+    assert changed and len(changed) < 20
+    assert asked == changed
+    expected = sorted((alert, log["offset"]) for alert, items in logs.items() for log in items)
+    assert sorted(table_rows(second, "alert_logs", "_alerts_id, \"offset\"")) == expected
