@@ -1,0 +1,149 @@
+"""Run one config through stock dlt's ``rest_api_source`` and through restloom's, against ONE simulated
+server, and compare what landed and what was asked.
+
+Compared, per table of each pipeline's ``default_schema`` (dlt's ``_dlt_*`` columns left out, since
+load ids and row ids differ by construction): the column names with their data types, and the rows
+(as a multiset: sorted by their JSON text). Requests are compared per path, in order: method, query
+(as sorted pairs: the order of query parameters carries no meaning) and body (parsed when JSON).
+
+File format: restloom loads parquet by default while dlt writes insert_values for DuckDB. The harness
+runs restloom with its default on purpose: the types dlt infers from the same records must come out
+the same whatever the loader file format, and the suite would catch a type that only parquet changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.sources.rest_api import rest_api_source as dlt_rest_api_source
+
+import restloom
+from restloom.testing import SimulatedAPI, serve
+from restloom.testing.log import RequestRecord
+
+ConfigFactory = Callable[[SimulatedAPI], Mapping[str, Any]]
+Request = tuple[str, tuple[tuple[str, str], ...], Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Side:
+    """What one implementation did: its tables (rows and column types) and its requests per path."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    columns: dict[str, dict[str, str | None]]
+    requests: dict[str, list[Request]]
+    pipeline: Any
+    source: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """Both sides of a differential run and the server they ran against."""
+
+    dlt: Side
+    restloom: Side
+    api: SimulatedAPI
+    logs: dict[str, list[RequestRecord]] = field(default_factory=dict)
+
+    def assert_same(self) -> None:
+        """Tables, column types, rows and per-path request sequences are equal."""
+        assert sorted(self.restloom.columns) == sorted(self.dlt.columns)
+        for table, columns in self.dlt.columns.items():
+            assert self.restloom.columns[table] == columns, table
+        for table, rows in self.dlt.rows.items():
+            assert self.restloom.rows[table] == rows, table
+        assert sorted(self.restloom.requests) == sorted(self.dlt.requests)
+        for path, requests in self.dlt.requests.items():
+            assert self.restloom.requests[path] == requests, path
+
+
+def _body(text: str) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def requests_by_path(records: list[RequestRecord]) -> dict[str, list[Request]]:
+    """The requests of a run grouped by path, each path's in arrival order."""
+    grouped: dict[str, list[Request]] = defaultdict(list)
+    for record in records:
+        grouped[record.path].append((record.method, tuple(sorted(record.query_pairs)), _body(record.body)))
+    return dict(grouped)
+
+
+def _sort_key(row: dict[str, Any]) -> str:
+    return json.dumps(row, sort_keys=True, default=repr)
+
+
+def tables_of(pipeline: Any) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, str | None]]]:
+    """Every data table's rows (sorted) and column types, ``_dlt_*`` columns left out."""
+    schema = pipeline.default_schema
+    rows: dict[str, list[dict[str, Any]]] = {}
+    columns: dict[str, dict[str, str | None]] = {}
+    with pipeline.sql_client() as client:
+        for table in schema.data_table_names():
+            kept = {name: column.get("data_type") for name, column in schema.get_table_columns(table).items()
+                    if not name.startswith("_dlt_")}
+            columns[table] = kept
+            if not kept:
+                rows[table] = []
+                continue
+            names = list(kept)
+            selected = ", ".join(client.escape_column_name(name) for name in names)
+            query = f"SELECT {selected} FROM {client.make_qualified_table_name(table)}"
+            found = [dict(zip(names, row, strict=True)) for row in client.execute_sql(query)]
+            rows[table] = sorted(found, key=_sort_key)
+    return rows, columns
+
+
+def run_side(source: Any, *, name: str, tmp_path: Path) -> Side:
+    """Load ``source`` into a DuckDB file of its own and read back what landed."""
+    destination = dlt.destinations.duckdb(str(tmp_path / f"{name}.duckdb"))
+    pipeline = dlt.pipeline(pipeline_name=name, destination=destination, dataset_name="data",
+                            pipelines_dir=str(tmp_path / f"{name}_pipelines"))
+    pipeline.run(source)
+    rows, columns = tables_of(pipeline)
+    return Side(rows=rows, columns=columns, requests={}, pipeline=pipeline, source=source)
+
+
+def differential(config_factory: ConfigFactory, *, tmp_path: Path, api: str = "generic", size: int = 23,
+                 seed: int = 0, source_kwargs: Mapping[str, Any] | None = None,
+                 compare: bool = True) -> Outcome:
+    """Run ``config_factory(api)`` on stock dlt, then on restloom, against one server; compare both.
+
+    The factory is called once per side, so each gets its own config (dlt and restloom may keep
+    paginator or auth objects). ``compare=False`` returns both sides unasserted, for a test about a
+    deliberate difference.
+    """
+    kwargs = dict(source_kwargs or {})
+    with serve(api, size=size, seed=seed) as server:
+        dlt_source = dlt_rest_api_source(dict(config_factory(server)), **kwargs)
+        dlt_side = run_side(dlt_source, name="dlt_side", tmp_path=tmp_path)
+        dlt_log = server.requests
+        server.clear_requests()
+        ours = restloom.rest_api_source(dict(config_factory(server)), **kwargs, retry_wait_scale=0.0)
+        restloom_side = run_side(ours, name="restloom_side", tmp_path=tmp_path)
+        restloom_log = server.requests
+    outcome = Outcome(
+        dlt=_with_requests(dlt_side, dlt_log),
+        restloom=_with_requests(restloom_side, restloom_log),
+        api=server,
+        logs={"dlt": dlt_log, "restloom": restloom_log},
+    )
+    if compare:
+        outcome.assert_same()
+    return outcome
+
+
+def _with_requests(side: Side, log: list[RequestRecord]) -> Side:
+    return Side(rows=side.rows, columns=side.columns, requests=requests_by_path(log), pipeline=side.pipeline,
+                source=side.source)
