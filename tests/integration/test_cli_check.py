@@ -174,10 +174,6 @@ def test_check_prints_every_resource_and_what_was_inferred(api: str, tmp_path: P
     assert "dummy" not in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.check prints describe_config with rich markup on, so '[after]' is eaten as a style tag",
-)
 def test_check_prints_the_persona_cursor_parameter_verbatim(tmp_path: Path) -> None:
     """Persona's report says the cursor is sent as page[after] (brackets kept)."""
     result = run_check(write_seed("persona", tmp_path), env=SECRET_ENV)
@@ -188,7 +184,6 @@ def test_check_prints_the_persona_cursor_parameter_verbatim(tmp_path: Path) -> N
     ) in result.stdout.splitlines()
 
 
-@pytest.mark.xfail(strict=True, reason="cli.check lets rich wrap report lines at 80 columns when piped")
 def test_check_does_not_wrap_lines_when_piped(tmp_path: Path) -> None:
     """Without a terminal width, report lines stay whole (so they can be grepped)."""
     result = run_check(write_seed("easypost", tmp_path), env=SECRET_ENV, columns=None)
