@@ -46,8 +46,8 @@ def default_paginator_registry() -> dict[str, type[BasePaginator]]:
 
 def constructor_params(cls: type) -> frozenset[str]:
     """The keyword arguments a paginator class accepts."""
-    params = inspect.signature(cls.__init__).parameters
-    return frozenset(name for name in params if name != "self" and params[name].kind is not inspect.Parameter.VAR_KEYWORD)
+    params = inspect.signature(cls).parameters
+    return frozenset(name for name, param in params.items() if param.kind is not inspect.Parameter.VAR_KEYWORD)
 
 
 def _is_url(value: str) -> bool:
@@ -126,7 +126,7 @@ def new_paginator(
 ) -> BasePaginator | None:
     """A fresh paginator for one run of one resource (paginators are stateful). None means 'detect'."""
     if spec.kind == "object":
-        return copy.deepcopy(spec.obj)  # type: ignore[no-any-return]
+        return copy.deepcopy(spec.obj)
     if spec.kind == "cursor":
         assert spec.cursor is not None
         return ExtendedCursorPaginator(spec.cursor, primary_key=primary_key)

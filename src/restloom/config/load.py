@@ -66,13 +66,13 @@ def _capture_dlt_calls() -> Iterator[None]:
 
     saved = (dlt_rest_api.rest_api_source, getattr(restloom, "rest_api_source", None))
     dlt_rest_api.rest_api_source = capture  # type: ignore[assignment]
-    restloom.rest_api_source = capture  # type: ignore[attr-defined]
+    restloom.rest_api_source = capture  # type: ignore[assignment]
     try:
         yield
     finally:
-        dlt_rest_api.rest_api_source = saved[0]  # type: ignore[assignment]
+        dlt_rest_api.rest_api_source = saved[0]
         if saved[1] is not None:
-            restloom.rest_api_source = saved[1]  # type: ignore[attr-defined]
+            restloom.rest_api_source = saved[1]
 
 
 def _load_python(file: Path) -> Any:
