@@ -22,6 +22,9 @@ from restloom.engine.run import Run
 from restloom.http.retry import RetryPolicy
 
 DEFAULT_FILE_FORMAT = "parquet"
+DLT_SECTION = "rest_api"
+"""dlt's rest_api source lives in config section ``rest_api``: credentials left out of a config are read
+from ``sources.rest_api.<name>`` there, and here too."""
 REPORTS: dict[int, RunReport] = {}
 
 
@@ -43,8 +46,10 @@ def rest_api_source(
     ``concurrency`` bounds requests in flight (default 8, or ``RESTLOOM_CONCURRENCY``);
     ``retry_wait_scale`` multiplies every retry wait (``RESTLOOM_RETRY_WAIT_SCALE``; 0 makes them instant).
     """
+    section = section or DLT_SECTION
     parsed = parse(config, concurrency=concurrency or _env_int("RESTLOOM_CONCURRENCY"),
-                   retry_base=RetryPolicy(wait_scale=_wait_scale(retry_wait_scale)))
+                   retry_base=RetryPolicy(wait_scale=_wait_scale(retry_wait_scale)),
+                   sections=("sources", section, name or "rest_api"))
     return build_source(parsed, name=name, section=section, max_table_nesting=max_table_nesting,
                         root_key=root_key, schema=schema, schema_contract=schema_contract, parallelized=parallelized)
 

@@ -2,9 +2,11 @@
 server, and compare what landed and what was asked.
 
 Compared, per table of each pipeline's ``default_schema`` (dlt's ``_dlt_*`` columns left out, since
-load ids and row ids differ by construction): the column names with their data types, and the rows
-(as a multiset: sorted by their JSON text). Requests are compared per path, in order: method, query
-(as sorted pairs: the order of query parameters carries no meaning) and body (parsed when JSON).
+load ids and row ids differ by construction): the column names with their hints (data type, key,
+nullability, precision), the table hints (write disposition, merge strategy, table format, schema
+contract, parent table) and the rows (as a multiset: sorted by their JSON text). Requests are compared
+per path, in order: method, query (as sorted pairs: the order of query parameters carries no meaning)
+and body (parsed when JSON).
 
 File format: restloom loads parquet by default while dlt writes insert_values for DuckDB. The harness
 runs restloom with its default on purpose: the types dlt infers from the same records must come out
@@ -36,7 +38,8 @@ class Side:
     """What one implementation did: its tables (rows and column types) and its requests per path."""
 
     rows: dict[str, list[dict[str, Any]]]
-    columns: dict[str, dict[str, str | None]]
+    columns: dict[str, dict[str, Any]]
+    hints: dict[str, dict[str, Any]]
     requests: dict[str, list[Request]]
     pipeline: Any
     source: Any = None
@@ -56,6 +59,8 @@ class Outcome:
         assert sorted(self.restloom.columns) == sorted(self.dlt.columns)
         for table, columns in self.dlt.columns.items():
             assert self.restloom.columns[table] == columns, table
+        for table, hints in self.dlt.hints.items():
+            assert self.restloom.hints[table] == hints, table
         for table, rows in self.dlt.rows.items():
             assert self.restloom.rows[table] == rows, table
         assert sorted(self.restloom.requests) == sorted(self.dlt.requests)
@@ -84,16 +89,25 @@ def _sort_key(row: dict[str, Any]) -> str:
     return json.dumps(row, sort_keys=True, default=repr)
 
 
-def tables_of(pipeline: Any) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, str | None]]]:
-    """Every data table's rows (sorted) and column types, ``_dlt_*`` columns left out."""
+COLUMN_HINTS = ("data_type", "primary_key", "merge_key", "nullable", "precision", "scale", "timezone")
+TABLE_HINTS = ("write_disposition", "x-merge-strategy", "table_format", "schema_contract", "parent")
+
+
+def tables_of(pipeline: Any) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]],
+                                      dict[str, dict[str, Any]]]:
+    """Every data table's rows (sorted), column hints and table hints, ``_dlt_*`` columns left out."""
     schema = pipeline.default_schema
     rows: dict[str, list[dict[str, Any]]] = {}
-    columns: dict[str, dict[str, str | None]] = {}
+    columns: dict[str, dict[str, Any]] = {}
+    hints: dict[str, dict[str, Any]] = {}
     with pipeline.sql_client() as client:
         for table in schema.data_table_names():
-            kept = {name: column.get("data_type") for name, column in schema.get_table_columns(table).items()
+            kept = {name: {hint: column[hint] for hint in COLUMN_HINTS if column.get(hint) is not None}
+                    for name, column in schema.get_table_columns(table).items()
                     if not name.startswith("_dlt_")}
             columns[table] = kept
+            hints[table] = {hint: schema.tables[table][hint] for hint in TABLE_HINTS  # type: ignore[literal-required]
+                            if schema.tables[table].get(hint) is not None}
             if not kept:
                 rows[table] = []
                 continue
@@ -102,7 +116,7 @@ def tables_of(pipeline: Any) -> tuple[dict[str, list[dict[str, Any]]], dict[str,
             query = f"SELECT {selected} FROM {client.make_qualified_table_name(table)}"
             found = [dict(zip(names, row, strict=True)) for row in client.execute_sql(query)]
             rows[table] = sorted(found, key=_sort_key)
-    return rows, columns
+    return rows, columns, hints
 
 
 def run_side(source: Any, *, name: str, tmp_path: Path) -> Side:
@@ -111,8 +125,8 @@ def run_side(source: Any, *, name: str, tmp_path: Path) -> Side:
     pipeline = dlt.pipeline(pipeline_name=name, destination=destination, dataset_name="data",
                             pipelines_dir=str(tmp_path / f"{name}_pipelines"))
     pipeline.run(source)
-    rows, columns = tables_of(pipeline)
-    return Side(rows=rows, columns=columns, requests={}, pipeline=pipeline, source=source)
+    rows, columns, hints = tables_of(pipeline)
+    return Side(rows=rows, columns=columns, hints=hints, requests={}, pipeline=pipeline, source=source)
 
 
 def differential(config_factory: ConfigFactory, *, tmp_path: Path, api: str = "generic", size: int = 23,
@@ -145,5 +159,5 @@ def differential(config_factory: ConfigFactory, *, tmp_path: Path, api: str = "g
 
 
 def _with_requests(side: Side, log: list[RequestRecord]) -> Side:
-    return Side(rows=side.rows, columns=side.columns, requests=requests_by_path(log), pipeline=side.pipeline,
-                source=side.source)
+    return Side(rows=side.rows, columns=side.columns, hints=side.hints, requests=requests_by_path(log),
+                pipeline=side.pipeline, source=side.source)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from dlt.common.configuration.exceptions import ConfigurationException
 from dlt.extract.hints import TResourceHintsBase
 from dlt.sources.helpers.rest_client.detector import single_entity_path
 from requests.auth import AuthBase
@@ -34,7 +35,14 @@ from restloom.config.models import (
 )
 from restloom.config.paginators import parse_paginator
 from restloom.errors import ConfigError
-from restloom.http.auth import API_KEY_LOCATIONS, AUTH_ALIASES, AUTH_TYPE_PARAMS
+from restloom.http.auth import (
+    API_KEY_LOCATIONS,
+    AUTH_ALIASES,
+    AUTH_TYPE_PARAMS,
+    DEFAULT_SECTIONS,
+    credentials_from_config,
+    resolve_auth_object,
+)
 from restloom.http.retry import RetryPolicy, retry_policy_from_config
 from restloom.select import compile_selector
 
@@ -50,8 +58,12 @@ METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 DEFAULT_CONCURRENCY = 8
 
 
-def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy | None = None) -> Config:
-    """Parse a whole config; raise one ConfigError listing every problem, each with its path."""
+def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy | None = None,
+          sections: tuple[str, ...] = DEFAULT_SECTIONS) -> Config:
+    """Parse a whole config; raise one ConfigError listing every problem, each with its path.
+
+    ``sections`` are the dlt config sections credentials left out of an auth block are read from.
+    """
     issues = Issues()
     if not isinstance(raw, Mapping):
         issues.add("", f"the config must be a mapping with 'client' and 'resources', got {type(raw).__name__}")
@@ -65,7 +77,7 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
         client_raw = None
     # a missing or broken client is reported once, above, not again as a missing base_url
     ctx = _ClientContext.parse({"base_url": "https://"} if client_raw is None else client_raw, issues=issues,
-                               retry_base=retry_base or RetryPolicy())
+                               retry_base=retry_base or RetryPolicy(), sections=sections)
     defaults = _defaults(raw.get("resource_defaults"), issues)
     pending, dlt_resources = _resources(raw.get("resources"), defaults=defaults, ctx=ctx, issues=issues)
     resources, notices = _bind_parents(pending, issues)
@@ -108,11 +120,14 @@ def _concurrency(value: Any, issues: Issues) -> int:
 class _ClientContext:
     """What the client block contributes to every endpoint."""
 
-    def __init__(self, spec: ClientSpec, auth: AuthSpec | None, paginator: Any, retry: RetryPolicy) -> None:
+    def __init__(self, spec: ClientSpec, auth: AuthSpec | None, paginator: Any, retry: RetryPolicy,
+                 sections: tuple[str, ...]) -> None:
         self.spec, self.auth, self.paginator_raw, self.retry = spec, auth, paginator, retry
+        self.sections = sections
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Any], *, issues: Issues, retry_base: RetryPolicy) -> _ClientContext:
+    def parse(cls, raw: Mapping[str, Any], *, issues: Issues, retry_base: RetryPolicy,
+              sections: tuple[str, ...]) -> _ClientContext:
         issues.unknown_keys(raw, CLIENT_KEYS, "client")
         base_url = raw.get("base_url")
         if base_url is None:
@@ -123,10 +138,10 @@ class _ClientContext:
         ):
             issues.add("client.base_url", f"expected an http(s) URL, got '{base_url[:60]}'")
         headers = _headers(raw.get("headers"), "client.headers", issues)
-        auth = parse_auth(raw.get("auth"), path="client.auth", issues=issues)
+        auth = parse_auth(raw.get("auth"), path="client.auth", issues=issues, sections=sections)
         retry = _retry(raw.get("error_handler"), "client.error_handler", retry_base, issues)
         spec = ClientSpec(base_url=str(base_url), headers=headers, session=raw.get("session"))
-        return cls(spec, auth, raw.get("paginator"), retry)
+        return cls(spec, auth, raw.get("paginator"), retry, sections)
 
 
 def _headers(raw: Any, path: str, issues: Issues) -> Mapping[str, Any]:
@@ -149,12 +164,21 @@ def _retry(raw: Any, path: str, base: RetryPolicy, issues: Issues) -> RetryPolic
         return base
 
 
-def parse_auth(raw: Any, *, path: str, issues: Issues) -> AuthSpec | None:
-    """An AuthSpec for auth given as an object, a type name, or a dict (``type`` defaults to bearer)."""
+def parse_auth(raw: Any, *, path: str, issues: Issues,
+               sections: tuple[str, ...] = DEFAULT_SECTIONS) -> AuthSpec | None:
+    """An AuthSpec for auth given as an object, a type name, or a dict (``type`` defaults to bearer).
+
+    Credentials a type needs but the config leaves out are read from dlt's config in ``sections``, as
+    dlt does; only those still missing are problems.
+    """
     if raw is None:
         return None
     if isinstance(raw, AuthBase):
-        return AuthSpec(type="object", obj=raw)
+        try:
+            return AuthSpec(type="object", obj=resolve_auth_object(raw, sections=sections))
+        except ConfigurationException as exc:
+            issues.add(path, f"the auth object's credentials are not set: {str(exc).splitlines()[0]}")
+            return None
     if isinstance(raw, str):
         raw = {"type": raw}
     if not issues.expect(raw, Mapping, path, "an auth mapping, a type name or a requests auth object"):
@@ -169,7 +193,8 @@ def parse_auth(raw: Any, *, path: str, issues: Issues) -> AuthSpec | None:
         issues.add(join(path, "type"), f"unknown auth type{hint} (known: {', '.join(known)})")
         return None
     required, optional = AUTH_TYPE_PARAMS[type_name]
-    params = {k: v for k, v in raw.items() if k != "type"}
+    given = {k: v for k, v in raw.items() if k != "type"}
+    params = credentials_from_config(type_name, given, sections=sections)
     issues.unknown_keys(params, required | optional, path)
     for key in sorted(required - params.keys()):
         issues.add(join(path, key), f"required for {type_name} auth")
@@ -368,7 +393,9 @@ def _endpoint(
     params = raw.get("params") or {}
     if not issues.expect(params, Mapping, join(path, "params"), "a mapping"):
         params = {}
-    auth = parse_auth(raw["auth"], path=join(path, "auth"), issues=issues) if "auth" in raw else ctx.auth
+    auth = ctx.auth
+    if "auth" in raw:
+        auth = parse_auth(raw["auth"], path=join(path, "auth"), issues=issues, sections=ctx.sections)
     return EndpointSpec(
         path=url_path if isinstance(url_path, str) else "",
         method=method,

@@ -11,6 +11,10 @@ password) and ``oauth2_client_credentials`` (the token is fetched and refreshed 
 
 ``AUTH_TYPE_PARAMS`` lists each type's required and optional keys for the config parser;
 ``auth_secrets`` lists the secret strings inside an auth object so they can be redacted.
+
+Credentials left out of a config are looked up the way dlt's rest_api does (``credentials_from_config``):
+dlt's auth class for the type is resolved against dlt's config providers in the source's sections, so
+``auth: bearer`` reads ``SOURCES__REST_API__CREDENTIALS__TOKEN``, ``CREDENTIALS__TOKEN``, secrets.toml...
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from dlt.common.configuration import resolve_configuration
 from dlt.sources.helpers.rest_client.auth import (
     APIKeyAuth,
+    AuthConfigBase,
     BearerTokenAuth,
     HttpBasicAuth,
     OAuth2ClientCredentials,
@@ -33,13 +39,23 @@ __all__ = [
     "API_KEY_LOCATIONS",
     "AUTH_ALIASES",
     "AUTH_TYPE_PARAMS",
+    "DEFAULT_SECTIONS",
     "ApiKeyAuth",
     "AuthParamError",
     "UnknownAuthType",
     "auth_secrets",
     "build_auth",
+    "credentials_from_config",
     "default_auth_registry",
+    "resolve_auth_object",
 ]
+
+DEFAULT_SECTIONS = ("sources", "rest_api", "rest_api")
+"""Where dlt's ``rest_api_source`` looks for credentials by default: ``sources.<section>.<name>``."""
+_DLT_AUTH_CLASSES: Mapping[str, type[AuthConfigBase]] = MappingProxyType(
+    {"bearer": BearerTokenAuth, "api_key": APIKeyAuth, "http_basic": HttpBasicAuth,
+     "oauth2_client_credentials": OAuth2ClientCredentials}
+)
 
 AuthFactory = Callable[..., AuthBase]
 
@@ -160,6 +176,36 @@ def _check_params(type_name: str, params: Mapping[str, Any]) -> None:
     if unknown:
         known = ", ".join(sorted(required | optional))
         raise AuthParamError(type_name, f"unknown parameter {', '.join(unknown)} (known: {known})")
+
+
+def credentials_from_config(type_name: str, params: Mapping[str, Any], *,
+                            sections: tuple[str, ...] = DEFAULT_SECTIONS) -> dict[str, Any]:
+    """``params`` with the keys it leaves out filled from dlt's config, as dlt's rest_api does.
+
+    dlt builds its auth class from the given keys and, when that leaves a field it requires unset,
+    resolves the class in the source's config sections (``SOURCES__<section>__<name>__CREDENTIALS__<KEY>``,
+    ..., ``CREDENTIALS__<KEY>``). dlt's own required fields decide (an http_basic password, optional
+    here, is still read from the config when it is there). Keys found nowhere stay missing.
+    """
+    cls = _DLT_AUTH_CLASSES.get(type_name)
+    if cls is None:
+        return dict(params)
+    auth = cls.from_init_value(dict(params))
+    if auth.__is_resolved__:
+        return dict(params)
+    auth = resolve_configuration(auth, sections=sections, accept_partial=True)
+    defaults = cls()
+    required, optional = AUTH_TYPE_PARAMS[type_name]
+    found = {key: getattr(auth, key) for key in sorted((required | optional) - params.keys() - {"session"})
+             if getattr(auth, key, None) is not None and getattr(auth, key) != getattr(defaults, key, None)}
+    return {**params, **found}
+
+
+def resolve_auth_object(auth: AuthBase, *, sections: tuple[str, ...] = DEFAULT_SECTIONS) -> AuthBase:
+    """A dlt auth object as dlt's rest_api uses it: one left unresolved is resolved from dlt's config."""
+    if isinstance(auth, AuthConfigBase) and not auth.__is_resolved__:
+        return resolve_configuration(auth, sections=sections, accept_partial=False)
+    return auth
 
 
 def auth_secrets(auth: AuthBase | None) -> list[str]:
