@@ -21,7 +21,7 @@ from dlt.extract.hints import TResourceHintsBase
 from dlt.sources.helpers.rest_client.detector import single_entity_path
 from requests.auth import AuthBase
 
-from restloom.config.binding import find_cycle, find_resolves, implicit_parent
+from restloom.config.binding import find_cycle, find_resolves, implicit_parent, placeholders
 from restloom.config.issues import Issues, did_you_mean, join
 from restloom.config.models import (
     AuthSpec,
@@ -308,6 +308,7 @@ def _resource(
     issues.unknown_keys(resource["endpoint"], ENDPOINT_KEYS, join(path, "endpoint"))
     declared_pk = "primary_key" in resource
     merged = _merge_defaults(resource, defaults)
+    merged["endpoint"] = _bind_static_path_params(merged["endpoint"])
     primary_key = _primary_key(merged.get("primary_key"), join(path, "primary_key"), issues)
     endpoint = _endpoint(merged["endpoint"], ctx=ctx, primary_key=primary_key,
                          path=join(path, "endpoint"), issues=issues)
@@ -333,6 +334,26 @@ def _resource(
         resolves=tuple(resolves),
     )
     return spec, unbound
+
+
+def _bind_static_path_params(endpoint: dict[str, Any]) -> dict[str, Any]:
+    """dlt's (deprecated) static path params: ``path: items/{id}`` with ``params: {id: 7}`` reads
+    ``items/7`` and does not send ``id``. A single-entity path keeps its single-entity defaults."""
+    params, url_path = endpoint.get("params"), endpoint.get("path")
+    if not isinstance(params, Mapping) or not isinstance(url_path, str):
+        return endpoint
+    static = [name for name in placeholders(url_path) if name in params and not isinstance(params[name], Mapping)]
+    if not static:
+        return endpoint
+    bound = dict(endpoint)
+    if single_entity_path(url_path):
+        bound["data_selector"] = "$" if bound.get("data_selector") is None else bound["data_selector"]
+        bound["paginator"] = "single_page" if bound.get("paginator") is None else bound["paginator"]
+    for name in static:
+        url_path = url_path.replace("{" + name + "}", str(params[name]))
+    bound["path"] = url_path
+    bound["params"] = {k: v for k, v in params.items() if k not in static}
+    return bound
 
 
 def _flag(resource: Mapping[str, Any], key: str, default: bool, path: str, issues: Issues) -> bool:
