@@ -1,6 +1,7 @@
 """Sync throughput and peak memory of restloom into DuckDB, against the simulated Persona API.
 
-Each configuration runs in a fresh subprocess so its peak RSS is its own. Prints one line per run:
+The simulated API runs in a process of its own (``restloom mock serve``) and each configuration runs
+in a fresh subprocess, so the peak RSS printed is restloom's alone. Prints one line per run:
 
     python bench/bench_sync.py --records 20000 --file-format parquet --file-format preferred
     python bench/bench_sync.py --records 20000 --latency-ms 20 --concurrency 1 --concurrency 4 --concurrency 8 --concurrency 16
@@ -12,10 +13,13 @@ import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 RESOURCES = ("accounts", "cases", "events", "inquiries")
@@ -35,19 +39,16 @@ def _config(base_url: str, token: str) -> dict:
 
 
 def child(args: argparse.Namespace) -> None:
-    """Run one sync and print a JSON line with its figures."""
+    """Run one sync against the server at args.base_url and print a JSON line with its figures."""
     os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"
     os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
     import dlt
 
     from restloom.config import parse
     from restloom.sync import sync
-    from restloom.testing import serve
 
-    per_resource = args.records // len(RESOURCES)
-    with serve("persona", size=per_resource, seed=1, latency_ms=args.latency_ms) as api, \
-            tempfile.TemporaryDirectory() as tmp:
-        config = parse(_config(api.base_url, api.secrets["api_key"]), concurrency=args.concurrency)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = parse(_config(args.base_url, args.token), concurrency=args.concurrency)
         started = time.perf_counter()
         result = sync(config, pipeline_name="bench", destination=dlt.destinations.duckdb(f"{tmp}/bench.duckdb"),
                       pipelines_dir=f"{tmp}/pipelines", file_format=args.file_format)
@@ -59,6 +60,23 @@ def child(args: argparse.Namespace) -> None:
                       "concurrency": args.concurrency, "latency_ms": args.latency_ms}))
 
 
+@contextmanager
+def simulated_persona(records: int, latency_ms: float) -> Iterator[tuple[str, str]]:
+    """``restloom mock serve persona`` in a subprocess: (base_url, token) while it runs."""
+    restloom = Path(sys.executable).parent / "restloom"
+    command = [str(restloom), "mock", "serve", "persona", "--size", str(records // len(RESOURCES)),
+               "--seed", "1", "--latency-ms", str(latency_ms)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout is not None
+        base_url = server.stdout.readline().split(": ", 1)[1].strip()
+        token = server.stdout.readline().split(": ", 1)[1].strip()
+        yield base_url, token
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=20000)
@@ -66,18 +84,21 @@ def main() -> None:
     parser.add_argument("--file-format", action="append")
     parser.add_argument("--concurrency", type=int, action="append")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         args.file_format, args.concurrency = args.file_format[0], args.concurrency[0]
         child(args)
         return
-    for file_format in args.file_format or ["parquet"]:
-        for concurrency in args.concurrency or [8]:
-            command = [sys.executable, str(Path(__file__).resolve()), "--child", "--records", str(args.records),
-                       "--latency-ms", str(args.latency_ms), "--file-format", file_format,
-                       "--concurrency", str(concurrency)]
-            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()
-            print(out[-1], flush=True)
+    with simulated_persona(args.records, args.latency_ms) as (base_url, token):
+        for file_format in args.file_format or ["parquet"]:
+            for concurrency in args.concurrency or [8]:
+                command = [sys.executable, str(Path(__file__).resolve()), "--child", "--records",
+                           str(args.records), "--latency-ms", str(args.latency_ms), "--file-format", file_format,
+                           "--concurrency", str(concurrency), "--base-url", base_url, "--token", token]
+                out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()
+                print(out.splitlines()[-1], flush=True)
 
 
 if __name__ == "__main__":
