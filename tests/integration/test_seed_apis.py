@@ -77,3 +77,16 @@ def test_yousign_seed_followers_land_with_their_parent_id(run_sync: Sync, tmp_pa
     assert result.report.stats("signature_requests_followers").warnings == [
         "primary key 'id' (from resource_defaults) is missing from its records; merging on "
         "_signature_requests_id, email, locale, follower_link instead (set primary_key on the resource to choose)"]
+
+
+def test_every_seed_twice_leaves_no_duplicates(run_sync: Sync, tmp_path: Path) -> None:
+    """Each seed run twice into the same pipeline: every table holds each key once (merge on id)."""
+    for api_name in ("opsgenie", "easypost", "zendesk_talk"):
+        with serve(api_name, size=15, seed=9, export_page_size=5) as api:
+            config = seed_config(api_name, base_url=api.base_url, secrets=api.secrets, tmp_path=tmp_path)
+            run_sync(config, pipeline_name=f"twice_{api_name}")
+            again = run_sync(config, pipeline_name=f"twice_{api_name}")
+        assert again.landed, api_name
+        for name in again.landed:
+            counts = table_rows(again, name, "COUNT(*), COUNT(DISTINCT id)")
+            assert counts[0][0] == counts[0][1], (api_name, name, counts)
