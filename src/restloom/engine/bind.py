@@ -52,13 +52,17 @@ def _fill(text: str, values: Mapping[str, Any], *, quote_values: bool) -> str:
     return text
 
 
-def _fill_any(value: Any, values: Mapping[str, Any]) -> Any:
+def _fill_any(value: Any, values: Mapping[str, Any], *, keep_type: bool = False) -> Any:
+    """Placeholders filled in every string; with ``keep_type`` (json bodies, as dlt) a string that is one
+    placeholder and nothing else becomes the value itself (a number stays a number)."""
     if isinstance(value, str):
+        if keep_type and value.startswith("{") and value.endswith("}") and value[1:-1] in values:
+            return values[value[1:-1]]
         return _fill(value, values, quote_values=False)
     if isinstance(value, Mapping):
-        return {k: _fill_any(v, values) for k, v in value.items()}
+        return {k: _fill_any(v, values, keep_type=keep_type) for k, v in value.items()}
     if isinstance(value, list):
-        return [_fill_any(v, values) for v in value]
+        return [_fill_any(v, values, keep_type=keep_type) for v in value]
     return value
 
 
@@ -71,7 +75,7 @@ def render_request_parts(spec: ResourceSpec, *, parent: Mapping[str, Any] | None
     return RequestParts(
         path=_fill(endpoint.path, values, quote_values=True),
         params=_fill_any(dict(endpoint.params), values),
-        json=_fill_any(endpoint.json, values),
+        json=_fill_any(endpoint.json, values, keep_type=True),
         headers=_fill_any(dict(endpoint.headers), values),
     )
 

@@ -20,6 +20,7 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
+from restloom.engine.actions import ResponseActions
 from restloom.engine.report import RunReport
 from restloom.errors import AuthError, ResponseError, RetriesExhausted
 from restloom.http.redact import Redactor, truncate
@@ -34,10 +35,14 @@ class BodyNotJSON(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One fetched page: the response (headers, status, URL) and its parsed JSON document."""
+    """One fetched page: the response (headers, status, URL) and its parsed JSON document.
+
+    ``ignored``: a response action dropped the response (no document; the resource's pages end).
+    """
 
     response: requests.Response
     document: Any
+    ignored: bool = False
 
 
 class ParsedResponse:
@@ -78,11 +83,16 @@ class Fetcher:
         """Release the session's connections."""
         self.session.close()
 
-    def fetch(self, request: requests.Request, *, resource: str, policy: RetryPolicy) -> Page:
-        """The page for ``request``, retrying as ``policy`` says; raise a ResourceError when it gives up."""
+    def fetch(self, request: requests.Request, *, resource: str, policy: RetryPolicy,
+              actions: ResponseActions | None = None) -> Page:
+        """The page for ``request``, retrying as ``policy`` says; raise a ResourceError when it gives up.
+
+        ``actions`` (the endpoint's response_actions) see every response first and may ignore it.
+        """
         attempt = 0
         while True:
-            page, decision = self._attempt(request, resource=resource, policy=policy, attempt=attempt)
+            page, decision = self._attempt(request, resource=resource, policy=policy, attempt=attempt,
+                                           actions=actions)
             if page is not None:
                 return page
             assert decision is not None
@@ -91,7 +101,8 @@ class Fetcher:
             attempt += 1
 
     def _attempt(
-        self, request: requests.Request, *, resource: str, policy: RetryPolicy, attempt: int
+        self, request: requests.Request, *, resource: str, policy: RetryPolicy, attempt: int,
+        actions: ResponseActions | None = None,
     ) -> tuple[Page | None, Decision | None]:
         prepared = self.session.prepare_request(request)
         url = self.redactor.url(prepared.url or "")
@@ -99,6 +110,8 @@ class Fetcher:
         try:
             with self._slots, self._flying():
                 response = self.session.send(prepared, timeout=self.timeout)
+                if actions and _ignored(actions, response, resource=resource):
+                    return Page(response, None, ignored=True), None
                 document = self._parse(response)
         except (*TRANSIENT_ERRORS, BodyNotJSON) as exc:
             cause = exc.__cause__ if isinstance(exc, BodyNotJSON) and exc.__cause__ else exc
@@ -148,6 +161,15 @@ class Fetcher:
             return RetriesExhausted(resource, f"HTTP {status} at {url}, still failing after {attempt} retries "
                                     f"(max_retries={policy.max_retries}); body: {body}")
         return ResponseError(resource, f"HTTP {status} at {url}; body: {body}")
+
+
+def _ignored(actions: ResponseActions, response: requests.Response, *, resource: str) -> bool:
+    """Whether a response action ignores ``response``; an action that raises fails the resource."""
+    try:
+        return actions.apply(response)
+    except Exception as exc:
+        raise ResponseError(resource, f"a response action failed on HTTP {response.status_code}: "
+                            f"{type(exc).__name__}: {truncate(str(exc), 200)}") from exc
 
 
 def _describe_error(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ from dlt.sources.helpers.rest_client.utils import join_url
 from requests import Request
 
 from restloom.config.models import ResourceSpec
+from restloom.engine.actions import ResponseActions
 from restloom.engine.bind import render_request_parts
 from restloom.engine.fetch import Fetcher, Page, ParsedResponse
 from restloom.engine.report import RunReport
@@ -57,9 +58,12 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
     if paginator is not None:
         paginator.init_request(request)
     guard, selector, count = LoopGuard(), endpoint.selector, 0
+    actions = ResponseActions(endpoint.response_actions)
     guard.first_visit(request)
     while True:
-        page = source.fetcher.fetch(request, resource=spec.name, policy=endpoint.retry)
+        page = source.fetcher.fetch(request, resource=spec.name, policy=endpoint.retry, actions=actions)
+        if page.ignored:
+            return
         selector = selector or _detect_selector(page.document)
         records = _select(source, selector, page)
         count += 1
