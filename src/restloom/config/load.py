@@ -1,9 +1,9 @@
 """Reading a config from a file (YAML, JSON or Python) and resolving secret references.
 
 A YAML or JSON config names a secret without containing it: any value written as a mapping with the
-single key ``secret`` — ``token: {secret: api_key}`` — is replaced, at load time, by
-``dlt.secrets["api_key"]``, which follows dlt's conventions (the environment variable ``API_KEY``,
-``.dlt/secrets.toml``, ...). A Python config file is executed and must define ``config`` (a dict) or
+key ``secret`` — ``token: {secret: api_key}`` — is replaced, at load time, by ``dlt.secrets["api_key"]``,
+which follows dlt's conventions (the environment variable ``API_KEY``, ``.dlt/secrets.toml``, ...).
+An optional ``format`` puts the secret inside a string: ``{secret: genie_key, format: "GenieKey {}"}``. A Python config file is executed and must define ``config`` (a dict) or
 ``source``; a file written for dlt — ``source = rest_api_source({...})`` imported from
 ``dlt.sources.rest_api`` — is accepted as is: its config is captured instead of being built by dlt.
 """
@@ -89,8 +89,10 @@ def _load_python(file: Path) -> Any:
 def resolve_secrets(value: Any) -> Any:
     """A copy of ``value`` where every ``{secret: name}`` mapping is replaced by dlt's secret."""
     if isinstance(value, Mapping):
-        if set(value) == {"secret"} and isinstance(value["secret"], str):
-            return _secret(value["secret"])
+        if set(value) in ({"secret"}, {"secret", "format"}) and isinstance(value["secret"], str):
+            secret = _secret(value["secret"])
+            template = value.get("format")
+            return template.replace("{}", str(secret)) if isinstance(template, str) else secret
         return {key: resolve_secrets(item) for key, item in value.items()}
     if isinstance(value, list):
         return [resolve_secrets(item) for item in value]
