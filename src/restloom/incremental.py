@@ -99,6 +99,15 @@ def window_values(spec: IncrementalSpec, cursor: Any) -> dict[str, Any]:
     return values
 
 
+def window_placeholders(spec: IncrementalSpec, cursor: Any) -> dict[str, Any]:
+    """The values of dlt's ``{incremental.start_value}`` (``end_value``, ``last_value``, ``initial_value``)
+    placeholders, converted for the request as the window's params are."""
+    convert = converter(spec)
+    values = {"initial_value": cursor.initial_value, "start_value": cursor.start_value,
+              "last_value": cursor.last_value, "end_value": cursor.end_value}
+    return {f"incremental.{key}": None if value is None else convert(value) for key, value in values.items()}
+
+
 def window_params(spec: IncrementalSpec, cursor: Any) -> dict[str, Any]:
     """The query parameters that ask the API for the current window."""
     values = window_values(spec, cursor)

@@ -132,11 +132,12 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any]) -> DltResour
             yield from run.pages(spec)
         return dlt.resource(pages, name=spec.name, selected=spec.selected, **hints)
 
-    from restloom.incremental import CursorCheckpoint, dlt_incremental, window_params
+    from restloom.incremental import CursorCheckpoint, dlt_incremental, window_params, window_placeholders
 
     def incremental_pages(cursor: Any = dlt_incremental(incremental)) -> Iterator[list[Any]]:
         checkpoint = CursorCheckpoint(cursor)
-        yield from run.pages(spec, extra_params=window_params(incremental, cursor))
+        yield from run.pages(spec, extra_params=window_params(incremental, cursor),
+                             placeholders=window_placeholders(incremental, cursor))
         if run.report.stats(spec.name).status == "failed":
             checkpoint.restore()
 

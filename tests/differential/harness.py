@@ -128,33 +128,37 @@ def tables_of(pipeline: Any) -> tuple[dict[str, list[dict[str, Any]]], dict[str,
     return rows, columns, hints
 
 
-def run_side(source: Any, *, name: str, tmp_path: Path) -> Side:
-    """Load ``source`` into a DuckDB file of its own and read back what landed."""
+def run_side(sources: Callable[[], Any], *, name: str, tmp_path: Path, runs: int = 1) -> Side:
+    """Load ``sources()`` ``runs`` times into a DuckDB file of its own and read back what landed."""
     destination = dlt.destinations.duckdb(str(tmp_path / f"{name}.duckdb"))
     pipeline = dlt.pipeline(pipeline_name=name, destination=destination, dataset_name="data",
                             pipelines_dir=str(tmp_path / f"{name}_pipelines"))
-    pipeline.run(source)
+    for _ in range(runs):
+        source = sources()
+        pipeline.run(source)
     rows, columns, hints = tables_of(pipeline)
     return Side(rows=rows, columns=columns, hints=hints, requests={}, pipeline=pipeline, source=source)
 
 
 def differential(config_factory: ConfigFactory, *, tmp_path: Path, api: str = "generic", size: int = 23,
                  seed: int = 0, source_kwargs: Mapping[str, Any] | None = None,
-                 compare: bool = True, fan_out_paths: Collection[str] = ()) -> Outcome:
+                 compare: bool = True, fan_out_paths: Collection[str] = (), runs: int = 1) -> Outcome:
     """Run ``config_factory(api)`` on stock dlt, then on restloom, against one server; compare both.
 
     The factory is called once per side, so each gets its own config (dlt and restloom may keep
     paginator or auth objects). ``compare=False`` returns both sides unasserted, for a test about a
-    deliberate difference.
+    deliberate difference. ``runs`` loads the config that many times into the same pipeline (its
+    incremental state carries over); the request logs then cover every run.
     """
     kwargs = dict(source_kwargs or {})
     with serve(api, size=size, seed=seed) as server:
-        dlt_source = dlt_rest_api_source(dict(config_factory(server)), **kwargs)
-        dlt_side = run_side(dlt_source, name="dlt_side", tmp_path=tmp_path)
+        dlt_side = run_side(lambda: dlt_rest_api_source(dict(config_factory(server)), **kwargs), name="dlt_side",
+                            tmp_path=tmp_path, runs=runs)
         dlt_log = server.requests
         server.clear_requests()
-        ours = restloom.rest_api_source(dict(config_factory(server)), **kwargs, retry_wait_scale=0.0)
-        restloom_side = run_side(ours, name="restloom_side", tmp_path=tmp_path)
+        restloom_side = run_side(
+            lambda: restloom.rest_api_source(dict(config_factory(server)), **kwargs, retry_wait_scale=0.0),
+            name="restloom_side", tmp_path=tmp_path, runs=runs)
         restloom_log = server.requests
     outcome = Outcome(
         dlt=_with_requests(dlt_side, dlt_log),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -66,12 +67,16 @@ def _fill_any(value: Any, values: Mapping[str, Any], *, keep_type: bool = False)
     return value
 
 
-def render_request_parts(spec: ResourceSpec, *, parent: Mapping[str, Any] | None) -> RequestParts:
-    """The endpoint's path, params, json and headers with the parent's values filled in."""
+def render_request_parts(spec: ResourceSpec, *, parent: Mapping[str, Any] | None,
+                         extra: Mapping[str, Any] | None = None) -> RequestParts:
+    """The endpoint's path, params, json and headers with the parent's values (and ``extra`` placeholder
+    values, such as ``incremental.start_value``) filled in."""
     endpoint = spec.endpoint
-    values = _values(spec, parent)
+    values = {**_values(spec, parent), **(extra or {})}
     if not values:
-        return RequestParts(endpoint.path, dict(endpoint.params), endpoint.json, dict(endpoint.headers))
+        # a copy: a paginator writing into the body (cursor_body_path) must not change the config's json
+        return RequestParts(endpoint.path, dict(endpoint.params), copy.deepcopy(endpoint.json),
+                            dict(endpoint.headers))
     return RequestParts(
         path=_fill(endpoint.path, values, quote_values=True),
         params=_fill_any(dict(endpoint.params), values),

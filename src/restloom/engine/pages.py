@@ -47,10 +47,11 @@ class PageSource:
 
 
 def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
-               extra_params: Mapping[str, Any] | None = None) -> Iterator[list[Any]]:
+               extra_params: Mapping[str, Any] | None = None,
+               placeholders: Mapping[str, Any] | None = None) -> Iterator[list[Any]]:
     """The record pages of one resource (for one parent record), in the order the API serves them."""
     spec, endpoint = source.spec, source.spec.endpoint
-    parts = render_request_parts(spec, parent=parent)
+    parts = render_request_parts(spec, parent=parent, extra=placeholders)
     params = {**parts.params, **(extra_params or {})}
     request = Request(method=endpoint.method, url=join_url(source.base_url, parts.path), params=params,
                       json=parts.json, data=endpoint.data, headers=parts.headers, auth=source.auth)

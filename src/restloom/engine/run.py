@@ -105,11 +105,16 @@ class Run:
         return PageSource(spec=spec, base_url=self.config.client.base_url, fetcher=self.fetcher,
                           report=self.report, auth=self.auth_for(spec.endpoint.auth))
 
-    def pages(self, spec: ResourceSpec, *, extra_params: Mapping[str, Any] | None = None) -> Iterator[list[Any]]:
-        """The pages of a top-level resource, fetched ahead on a thread of its own; failures contained."""
+    def pages(self, spec: ResourceSpec, *, extra_params: Mapping[str, Any] | None = None,
+              placeholders: Mapping[str, Any] | None = None) -> Iterator[list[Any]]:
+        """The pages of a top-level resource, fetched ahead on a thread of its own; failures contained.
+
+        ``placeholders`` fill ``{name}`` in the path, params, json and headers (``incremental.start_value``).
+        """
         self.report.start(spec.name)
         source = self.page_source(spec)
-        yield from self._contained(spec, prefetch(lambda: iter_pages(source, extra_params=extra_params)))
+        yield from self._contained(spec, prefetch(lambda: iter_pages(source, extra_params=extra_params,
+                                                                     placeholders=placeholders)))
         if self.report.stats(spec.name).status != "failed":
             self.report.finish(spec.name)
 
