@@ -95,15 +95,18 @@ def demo(
     api: Annotated[str, typer.Argument(help="Which simulated API to sync.")] = "persona",
     size: Annotated[int, typer.Option(help="Records per list resource.")] = 250,
 ) -> None:
-    """Start a simulated API, sync it into ./restloom_demo.duckdb, and print what landed."""
+    """Start a simulated API, sync it into ./restloom_demo.duckdb, and print what landed.
+
+    Each API loads into its own dataset (schema) of that file, from scratch every time (a full sync).
+    """
     from restloom.demo import demo_config
     from restloom.testing import serve
 
     with serve(api, size=size, seed=1) as simulated:
         console.print(f"simulated {api} API at {simulated.base_url}")
         config = demo_config(api, simulated)
-        code = _sync(config, pipeline_name="restloom_demo", destination=_destination("duckdb", "restloom_demo"),
-                     dataset_name=api)
+        code = _sync(config, pipeline_name=f"restloom_demo_{api}", dataset_name=api, refresh="drop_sources",
+                     destination=_destination("duckdb", "restloom_demo"))
     console.print(f"loaded into {Path.cwd() / 'restloom_demo.duckdb'} (dataset '{api}')")
     raise typer.Exit(code)
 

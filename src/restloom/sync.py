@@ -41,7 +41,8 @@ def with_base_url(config: Config, base_url: str | None) -> Config:
 
 def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dataset_name: str | None = None,
          resources: list[str] | None = None, report: RunReport | None = None, pipelines_dir: str | None = None,
-         source_name: str | None = None, file_format: str = DEFAULT_FILE_FORMAT) -> SyncResult:
+         source_name: str | None = None, file_format: str = DEFAULT_FILE_FORMAT,
+         refresh: str | None = None) -> SyncResult:
     """Extract every (or the chosen) resource and load it; resource failures are in the report."""
     report = report or RunReport()
     source = build_source(config, name=source_name, report=report, file_format=file_format)
@@ -50,25 +51,26 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
     pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
                             dataset_name=dataset_name or f"{pipeline_name}_data", pipelines_dir=pipelines_dir)
     try:
-        load_info = run_steps(pipeline, source)
+        load_info = run_steps(pipeline, source, refresh=refresh)
     finally:
         report.close()
     return SyncResult(report=report, landed=landed_rows(pipeline, config), load_info=load_info, pipeline=pipeline)
 
 
-def run_steps(pipeline: Any, source: Any) -> Any:
+def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> Any:
     """dlt's extract, normalize and load as three visible steps, after finishing what a crash left.
 
     A run killed at any point leaves either an uncommitted extract (dropped: its cursor state was
     never committed) or committed packages (normalized and loaded here, before anything new), so the
     next run ends with exactly the service's data. ``RESTLOOM_STEP_MARKERS=1`` prints each step's
     start on stderr and ``RESTLOOM_PAUSE_AT=<step>`` waits there for a signal — hooks for crash tests.
+    ``refresh`` is dlt's (``drop_sources`` starts over: tables and state of the source dropped).
     """
     if pipeline.config.restore_from_destination and not pipeline.dev_mode:
         pipeline.sync_destination()  # as dlt's run does: state and schemas from the destination
     if pipeline.has_pending_data:
         _step("recover", lambda: (pipeline.normalize(), pipeline.load()))
-    _step("extract", lambda: pipeline.extract(source))
+    _step("extract", lambda: pipeline.extract(source, refresh=refresh))
     _step("normalize", pipeline.normalize)
     return _step("load", pipeline.load)
 
