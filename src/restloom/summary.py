@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from restloom.engine.report import RunReport
+from restloom.engine.report import ResourceStats, RunReport
 
 
 def summary_table(report: RunReport, *, landed: dict[str, int] | None = None, title: str = "restloom") -> Table:
@@ -40,9 +40,19 @@ def print_summary(console: Console, report: RunReport, *, landed: dict[str, int]
 
 @contextmanager
 def progress(console: Console, report: RunReport) -> Iterator[None]:
-    """Show the live per-resource counters while the body runs (only on a terminal)."""
+    """Show the live per-resource counters while the body runs; off a terminal, a line per finished resource."""
     if not console.is_terminal:
-        yield
+
+        def line(stats: ResourceStats) -> None:
+            outcome = "failed" if stats.error else "done"
+            console.print(f"{stats.name}: {outcome}, {stats.rows} rows, {stats.pages} pages, "
+                          f"{stats.requests} requests", highlight=False, markup=False)
+
+        report.listeners.append(line)
+        try:
+            yield
+        finally:
+            report.listeners.remove(line)
         return
     stop = threading.Event()
     with Live(summary_table(report, title="restloom (running)"), console=console, refresh_per_second=4,

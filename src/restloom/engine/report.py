@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -37,6 +38,7 @@ class RunReport:
         self._lock = threading.Lock()
         self.resources: dict[str, ResourceStats] = {}
         self.notices: list[str] = []
+        self.listeners: list[Callable[[ResourceStats], None]] = []
 
     def stats(self, name: str) -> ResourceStats:
         """The (new or existing) stats of resource ``name``."""
@@ -75,13 +77,20 @@ class RunReport:
                 stats.status, stats.error = "failed", error
             elif stats.status != "failed":
                 stats.status = "ok"
+        self._tell(stats)
+
+    def _tell(self, stats: ResourceStats) -> None:
+        for listener in self.listeners:
+            listener(stats)
 
     def close(self) -> None:
         """End of run: every resource still running finished without error."""
         with self._lock:
-            for stats in self.resources.values():
-                if stats.status == "running":
-                    stats.status = "ok"
+            closing = [s for s in self.resources.values() if s.status == "running"]
+            for stats in closing:
+                stats.status = "ok"
+        for stats in closing:
+            self._tell(stats)
 
     @property
     def failed(self) -> list[ResourceStats]:
