@@ -407,6 +407,8 @@ def _endpoint(
         issues.add(join(path, "method"), f"unknown HTTP method '{raw.get('method')}' (known: {', '.join(sorted(METHODS))})")
     paginator_raw = raw.get("paginator", ctx.paginator_raw)
     selector_raw = raw.get("data_selector")
+    if selector_raw == "":  # dlt's rest_api reads an empty selector as none written: detect the records
+        selector_raw = None
     if isinstance(url_path, str) and single_entity_path(url_path):
         selector_raw = "$" if selector_raw is None else selector_raw
         paginator_raw = "single_page" if raw.get("paginator") is None else paginator_raw
