@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import pytest
-
 from restloom.testing import SimulatedAPI, serve
 from tests.catalog.conftest import Connector
 from tests.catalog.helpers import Columns, assert_tables, children_rows, faults, field, ts
@@ -84,8 +82,6 @@ def _epoch_ms(iso: str) -> int:
     return int(moment.timestamp()) * 1000 + moment.microsecond // 1000
 
 
-@pytest.mark.xfail(strict=True, reason="needs {incremental.start_value} filled inside endpoint params "
-                   "(dlt's placeholder syntax), converted by convert: epoch_ms")
 def test_incremental_alerts_ask_opsgenie_for_the_window(run_sync: Sync, connector: Connector) -> None:
     """The form the catalog will ship: run 2 asks query=updatedAt>=<last updatedAt in ms>, tables exact."""
 
