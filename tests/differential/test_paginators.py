@@ -78,3 +78,30 @@ def test_paginator(tmp_path: Path, path: str, endpoint: Endpoint, requests: int,
     outcome = differential(_one(path, endpoint), tmp_path=tmp_path)
     assert len(outcome.dlt.requests[f"/api/{path}"]) == requests
     assert len(outcome.dlt.rows["items"]) == rows
+
+
+class PageUntilEmpty(dp.BasePaginator):
+    """A user's own paginator: ``page`` = 1, 2, ... until a page comes back empty."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page = 1
+
+    def init_request(self, request: Any) -> None:
+        self.page = 1
+        request.params = {**(request.params or {}), "page": self.page}
+
+    def update_state(self, response: Any, data: list[Any] | None = None) -> None:
+        self._has_next_page = bool(data)
+
+    def update_request(self, request: Any) -> None:
+        self.page += 1
+        request.params["page"] = self.page
+
+
+def test_a_users_own_paginator_subclass(tmp_path: Path) -> None:
+    """A BasePaginator subclass given as an object drives the pages the same way on both."""
+    outcome = differential(_one("pages/items", lambda: {"paginator": PageUntilEmpty(), "params": {"per_page": 10},
+                                                        "data_selector": "data"}), tmp_path=tmp_path)
+    assert [dict(query)["page"] for _, query, _ in outcome.dlt.requests["/api/pages/items"]] == ["1", "2", "3", "4"]
+    assert len(outcome.dlt.rows["items"]) == 23
