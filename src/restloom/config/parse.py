@@ -29,7 +29,6 @@ from restloom.config.models import (
     Config,
     EndpointSpec,
     IncrementalSpec,
-    PaginatorSpec,
     ResolveSpec,
     ResourceSpec,
 )
