@@ -19,11 +19,10 @@ Credentials = Mapping[str, str]
 
 DEMO_SECRETS: dict[str, Callable[[Credentials], dict[str, str]]] = {
     "persona": lambda real: {"persona_api_key": real["api_key"]},
-    "opsgenie": lambda real: {"opsgenie_authorization": f"GenieKey {real['api_key']}"},
+    "opsgenie": lambda real: {"opsgenie_api_key": real["api_key"]},
     "easypost": lambda real: {"easypost_api_key": real["api_key"]},
     "yousign": lambda real: {"yousign_api_key": real["api_key"]},
-    "zendesk_talk": lambda real: {"zendesk_username": f"{real['email']}/token",
-                                  "zendesk_api_token": real["api_token"]},
+    "zendesk_talk": lambda real: {"zendesk_email": real["email"], "zendesk_api_token": real["api_token"]},
 }
 """Catalog name -> the values of the secrets its file references, from the real credentials."""
 

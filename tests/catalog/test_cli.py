@@ -39,10 +39,10 @@ def test_connectors_list_prints_each_name_with_its_secrets(tmp_path: Path) -> No
     assert catalog_names() == CATALOG
     assert done.stdout.splitlines() == [
         "easypost       secrets: EASYPOST_API_KEY",
-        "opsgenie       secrets: OPSGENIE_AUTHORIZATION",
+        "opsgenie       secrets: OPSGENIE_API_KEY",
         "persona        secrets: PERSONA_API_KEY",
         "yousign        secrets: YOUSIGN_API_KEY",
-        "zendesk_talk   secrets: ZENDESK_USERNAME, ZENDESK_API_TOKEN",
+        "zendesk_talk   secrets: ZENDESK_EMAIL, ZENDESK_API_TOKEN",
     ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from restloom.config import parse, resolve_secrets
+from restloom.config.load import is_secret_ref
 from restloom.config.models import Config
 from restloom.errors import ConfigError, ConfigIssue
 from restloom.sync import with_base_url
@@ -42,10 +43,9 @@ def secret_names(name: str) -> list[str]:
 
 
 def _secret_refs(value: Any) -> Iterator[str]:
-    if isinstance(value, Mapping):
-        if set(value) == {"secret"} and isinstance(value["secret"], str):
-            yield value["secret"]
-            return
+    if is_secret_ref(value):
+        yield value["secret"]
+    elif isinstance(value, Mapping):
         for item in value.values():
             yield from _secret_refs(item)
     elif isinstance(value, list):

@@ -3,8 +3,9 @@
 A YAML or JSON config names a secret without containing it: any value written as a mapping with the
 key ``secret`` — ``token: {secret: api_key}`` — is replaced, at load time, by ``dlt.secrets["api_key"]``,
 which follows dlt's conventions (the environment variable ``API_KEY``, ``.dlt/secrets.toml``, ...).
-An optional ``format`` puts the secret inside a string: ``{secret: genie_key, format: "GenieKey {}"}``. A Python config file is executed and must define ``config`` (a dict) or
-``source``; a file written for dlt — ``source = rest_api_source({...})`` imported from
+An optional ``format`` puts the secret inside a string: ``{secret: genie_key, format: "GenieKey {}"}``.
+
+A Python config file is executed and must define ``config`` (a dict) or ``source``; a file written for dlt — ``source = rest_api_source({...})`` imported from
 ``dlt.sources.rest_api`` — is accepted as is: its config is captured instead of being built by dlt.
 """
 
@@ -86,10 +87,16 @@ def _load_python(file: Path) -> Any:
     raise ConfigError([ConfigIssue("", f"{file.name} defines neither `config` (a dict) nor `source`")])
 
 
+def is_secret_ref(value: Any) -> bool:
+    """True for ``{secret: NAME}`` and ``{secret: NAME, format: "..."}``."""
+    return (isinstance(value, Mapping) and set(value) in ({"secret"}, {"secret", "format"})
+            and isinstance(value["secret"], str))
+
+
 def resolve_secrets(value: Any) -> Any:
     """A copy of ``value`` where every ``{secret: name}`` mapping is replaced by dlt's secret."""
     if isinstance(value, Mapping):
-        if set(value) in ({"secret"}, {"secret", "format"}) and isinstance(value["secret"], str):
+        if is_secret_ref(value):
             secret = _secret(value["secret"])
             template = value.get("format")
             return template.replace("{}", str(secret)) if isinstance(template, str) else secret
