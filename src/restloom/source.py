@@ -147,9 +147,9 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any]) -> DltResour
 def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, Any]) -> DltResource:
     hinted: set[str] = set()
 
-    def children(parent_page: Any) -> Iterator[Any]:
+    def hinted_rows(parent_page: Any, window: Mapping[str, Any]) -> Iterator[Any]:
         page = parent_page if isinstance(parent_page, list) else [parent_page]
-        for rows in run.child_pages(spec, page):
+        for rows in run.child_pages(spec, page, **window):
             override = run.key_overrides.get(spec.name)
             if override is not None and spec.name not in hinted:
                 hinted.add(spec.name)
@@ -157,7 +157,24 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
             else:
                 yield rows
 
-    return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
+    incremental = spec.endpoint.incremental
+    if incremental is None:
+        def children(parent_page: Any) -> Iterator[Any]:
+            yield from hinted_rows(parent_page, {})
+        return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
+
+    from restloom.incremental import CursorCheckpoint, dlt_incremental, window_params, window_placeholders
+
+    def incremental_children(parent_page: Any, cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:
+        checkpoint = CursorCheckpoint(cursor)
+        window = {"extra_params": window_params(incremental, cursor),
+                  "placeholders": window_placeholders(incremental, cursor)}
+        yield from hinted_rows(parent_page, window)
+        if run.report.stats(spec.name).status == "failed":
+            checkpoint.restore()
+
+    return dlt.transformer(incremental_children, data_from=parent, name=spec.name, selected=spec.selected,
+                           **hints)
 
 
 def _apply_step(resource: DltResource, step: Mapping[str, Any]) -> None:

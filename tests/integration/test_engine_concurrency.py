@@ -61,10 +61,13 @@ def test_children_fan_out_concurrently_in_parent_order() -> None:
             ]}, concurrency=10, retry_base=RetryPolicy(wait_scale=0))
         run = Run(config)
         [parents] = list(run.pages(config.resource("signature_requests")))
-        [children] = list(run.child_pages(config.resource("followers"), parents))
+        per_parent = list(run.child_pages(config.resource("followers"), parents))
+        children = [row for rows in per_parent for row in rows]
         peak = run.fetcher.peak_in_flight
         run.close()
         truth = api.children("signature_requests_followers")
     expected = [(p["id"], f["email"]) for p in parents for f in truth[p["id"]]]
     assert [(c["_signature_requests_id"], c["email"]) for c in children] == expected
+    # one list per parent that has followers: each parent's rows arrive together, in parent order
+    assert [rows[0]["_signature_requests_id"] for rows in per_parent] == [p["id"] for p in parents if truth[p["id"]]]
     assert peak == 10  # all ten parents' requests were in flight at once

@@ -6,7 +6,6 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from dlt.common import jsonpath
 
@@ -22,6 +21,7 @@ class RequestParts:
     params: dict[str, Any]
     json: Any
     headers: dict[str, Any]
+    data: Any = None
 
 
 def parent_value(record: Mapping[str, Any], field: str) -> Any:
@@ -45,11 +45,13 @@ def _values(spec: ResourceSpec, parent: Mapping[str, Any] | None) -> dict[str, A
     return out
 
 
-def _fill(text: str, values: Mapping[str, Any], *, quote_values: bool) -> str:
+def _fill(text: str, values: Mapping[str, Any]) -> str:
+    """Placeholders replaced by their values as text, unquoted (as dlt's ``str.format`` does; requests
+    percent-encodes what a URL cannot carry)."""
     for name, value in values.items():
         token = "{" + name + "}"
         if token in text:
-            text = text.replace(token, quote(str(value), safe="") if quote_values else str(value))
+            text = text.replace(token, str(value))
     return text
 
 
@@ -59,7 +61,7 @@ def _fill_any(value: Any, values: Mapping[str, Any], *, keep_type: bool = False)
     if isinstance(value, str):
         if keep_type and value.startswith("{") and value.endswith("}") and value[1:-1] in values:
             return values[value[1:-1]]
-        return _fill(value, values, quote_values=False)
+        return _fill(value, values)
     if isinstance(value, Mapping):
         return {k: _fill_any(v, values, keep_type=keep_type) for k, v in value.items()}
     if isinstance(value, list):
@@ -72,16 +74,19 @@ def render_request_parts(spec: ResourceSpec, *, parent: Mapping[str, Any] | None
     """The endpoint's path, params, json and headers with the parent's values (and ``extra`` placeholder
     values, such as ``incremental.start_value``) filled in."""
     endpoint = spec.endpoint
-    values = {**_values(spec, parent), **(extra or {})}
+    from_parent = _values(spec, parent)
+    values = {**from_parent, **(extra or {})}
     if not values:
         # a copy: a paginator writing into the body (cursor_body_path) must not change the config's json
         return RequestParts(endpoint.path, dict(endpoint.params), copy.deepcopy(endpoint.json),
-                            dict(endpoint.headers))
+                            dict(endpoint.headers), copy.deepcopy(endpoint.data))
     return RequestParts(
-        path=_fill(endpoint.path, values, quote_values=True),
+        path=_fill(endpoint.path, values),
         params=_fill_any(dict(endpoint.params), values),
         json=_fill_any(endpoint.json, values, keep_type=True),
         headers=_fill_any(dict(endpoint.headers), values),
+        # dlt fills a form body for children only (its top-level resources send ``data`` as written)
+        data=_fill_any(endpoint.data, values) if from_parent else copy.deepcopy(endpoint.data),
     )
 
 

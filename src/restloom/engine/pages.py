@@ -54,7 +54,7 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
     parts = render_request_parts(spec, parent=parent, extra=placeholders)
     params = {**parts.params, **(extra_params or {})}
     request = Request(method=endpoint.method, url=join_url(source.base_url, parts.path), params=params,
-                      json=parts.json, data=endpoint.data, headers=parts.headers, auth=source.auth)
+                      json=parts.json, data=parts.data, headers=parts.headers, auth=source.auth)
     paginator = new_paginator(endpoint.paginator, primary_key=spec.primary_key, registry=REGISTRY)
     if paginator is not None:
         paginator.init_request(request)

@@ -118,7 +118,9 @@ class Run:
         if self.report.stats(spec.name).status != "failed":
             self.report.finish(spec.name)
 
-    def child_pages(self, spec: ResourceSpec, parent_page: list[Any]) -> Iterator[list[Any]]:
+    def child_pages(self, spec: ResourceSpec, parent_page: list[Any], *,
+                    extra_params: Mapping[str, Any] | None = None,
+                    placeholders: Mapping[str, Any] | None = None) -> Iterator[list[Any]]:
         """The children of one parent page, fetched concurrently, yielded in parent order."""
         self.report.start(spec.name)
         if self.report.stats(spec.name).status == "failed":
@@ -127,7 +129,7 @@ class Run:
 
         def one_parent(record: Any) -> list[Any]:
             rows: list[Any] = []
-            for page in iter_pages(source, parent=record):
+            for page in iter_pages(source, parent=record, extra_params=extra_params, placeholders=placeholders):
                 rows.extend(page)
             if spec.include_from_parent and rows:
                 extra = parent_columns(spec, record)
@@ -135,10 +137,12 @@ class Run:
             return rows
 
         def all_children() -> Iterator[list[Any]]:
-            combined = [row for rows in self.pool.map(one_parent, parent_page) for row in rows]
-            if combined:
-                self._child_key(spec, combined[0])
-                yield combined
+            # fetched concurrently, handed on one parent at a time (dlt's incremental on a child then
+            # advances between parents exactly as it does in dlt's rest_api)
+            for rows in self.pool.map(one_parent, parent_page):
+                if rows:
+                    self._child_key(spec, rows[0])
+                    yield rows
 
         yield from self._contained(spec, all_children())
 
