@@ -4,7 +4,7 @@ The simulated API runs in a process of its own (``restloom mock serve``) and eac
 in a fresh subprocess, so the peak RSS printed is restloom's alone. Prints one line per run:
 
     python bench/bench_sync.py --records 20000 --file-format parquet --file-format preferred
-    python bench/bench_sync.py --records 20000 --latency-ms 20 --concurrency 1 --concurrency 4 --concurrency 8 --concurrency 16
+    python bench/bench_sync.py --records 8000 --latency-ms 20 --concurrency 1 --concurrency 4 --concurrency 16
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ def _isolated_dlt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_data"))
     monkeypatch.setenv("RUNTIME__LOG_LEVEL", "ERROR")
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
-    yield
 
 
 @pytest.fixture

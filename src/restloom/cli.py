@@ -46,10 +46,11 @@ def _destination(name: str, pipeline_name: str) -> Any:
 
 
 @app.command()
-def run(
+def run(  # noqa: PLR0917 (typer passes options positionally)
     config_file: Annotated[Path, typer.Argument(
         help="YAML, JSON, a Python file defining `source` or `config`, or a catalog connector's name.")],
-    destination: Annotated[str, typer.Option(help="A dlt destination; duckdb writes <pipeline>.duckdb here.")] = "duckdb",
+    destination: Annotated[str, typer.Option(
+        help="A dlt destination; duckdb writes <pipeline>.duckdb here.")] = "duckdb",
     dataset_name: Annotated[str | None, typer.Option(help="Dataset (schema) to load into.")] = None,
     pipeline_name: Annotated[str | None, typer.Option(help="dlt pipeline name (default: the file's name).")] = None,
     resources: Annotated[str | None, typer.Option(help="Only these resources, comma-separated.")] = None,

@@ -64,7 +64,7 @@ def converter(spec: IncrementalSpec) -> Callable[[Any], Any]:
     if convert is None:
         return lambda value: value
     if callable(convert):
-        return convert  # type: ignore[no-any-return]
+        return convert
     named = CONVERTERS[convert]
     return lambda value: named(to_datetime(value, cursor_format=spec.cursor_format))
 

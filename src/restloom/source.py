@@ -28,7 +28,7 @@ from ``sources.rest_api.<name>`` there, and here too."""
 REPORTS: dict[int, RunReport] = {}
 
 
-def rest_api_source(
+def rest_api_source(  # noqa: PLR0917 (dlt's positional call shape)
     config: Mapping[str, Any],
     name: str | None = None,
     section: str | None = None,
@@ -95,10 +95,7 @@ def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE
     built: dict[str, DltResource] = {}
     for spec in _parents_first(config.resources):
         hints = _hints(spec, file_format)
-        if spec.parent:
-            resource = _child(spec, run, built[spec.parent], hints)
-        else:
-            resource = _top_level(spec, run, hints)
+        resource = _child(spec, run, built[spec.parent], hints) if spec.parent else _top_level(spec, run, hints)
         for step in spec.processing_steps:
             _apply_step(resource, step)
         built[spec.name] = resource
@@ -134,7 +131,8 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any]) -> DltResour
 
     from restloom.incremental import CursorCheckpoint, dlt_incremental, window_params, window_placeholders
 
-    def incremental_pages(cursor: Any = dlt_incremental(incremental)) -> Iterator[list[Any]]:
+    # dlt finds the incremental by the argument's default and binds its state: the call must be there
+    def incremental_pages(cursor: Any = dlt_incremental(incremental)) -> Iterator[list[Any]]:  # noqa: B008
         checkpoint = CursorCheckpoint(cursor)
         yield from run.pages(spec, extra_params=window_params(incremental, cursor),
                              placeholders=window_placeholders(incremental, cursor))
@@ -165,7 +163,7 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
 
     from restloom.incremental import CursorCheckpoint, dlt_incremental, window_params, window_placeholders
 
-    def incremental_children(parent_page: Any, cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:
+    def incremental_children(parent_page: Any, cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
         checkpoint = CursorCheckpoint(cursor)
         window = {"extra_params": window_params(incremental, cursor),
                   "placeholders": window_placeholders(incremental, cursor)}

@@ -49,7 +49,8 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
     if resources:
         source = source.with_resources(*resources)
     pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
-                            dataset_name=dataset_name or f"{pipeline_name}_data", pipelines_dir=pipelines_dir)
+                            dataset_name=dataset_name or f"{pipeline_name}_data",
+                            pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default
     try:
         load_info = run_steps(pipeline, source, refresh=refresh)
     finally:

@@ -97,7 +97,8 @@ def test_incremental_on_a_child_resource(tmp_path: Path) -> None:
                           "incremental": {"cursor_path": "seq", "initial_value": 1}}}
     outcome = differential(_config(parent, child), tmp_path=tmp_path, fan_out_paths=("/api/items",))
     events = outcome.restloom.rows["events"]
-    assert events and all(row["seq"] >= 1 for row in events)
+    assert events
+    assert all(row["seq"] >= 1 for row in events)
     child_queries = [dict(q) for path, entries in outcome.restloom.requests.items() if path.endswith("/events")
                      for _, q, _ in entries]
     assert child_queries[0] == {"from_seq": "1"}

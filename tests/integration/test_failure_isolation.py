@@ -28,7 +28,8 @@ def test_bad_credentials_fail_only_their_resource(run_sync: Sync) -> None:
     [failed] = result.report.failed
     assert failed.name == "cases"
     assert failed.error is not None
-    assert failed.error.startswith(f"HTTP 401 at {api.base_url}/cases?page%5Bsize%5D=100: the API refused the credentials")
+    assert failed.error.startswith(
+        f"HTTP 401 at {api.base_url}/cases?page%5Bsize%5D=100: the API refused the credentials")
     assert "wrong-token-xyz" not in failed.error
     assert table_rows(result, "accounts", "COUNT(*)") == [(15,)]
     assert "cases" not in result.landed

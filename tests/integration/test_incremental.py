@@ -22,7 +22,8 @@ def _calls_config(api: Any, page_size: int = 10, **incremental: Any) -> dict[str
             "name": "calls", "primary_key": "id", "write_disposition": "merge",
             "endpoint": {
                 "path": "v1/stats/incremental/calls", "data_selector": "calls",
-                "paginator": {"type": "cursor", "cursor_path": "next_page", "stop_condition": f"response.count < {page_size}"},
+                "paginator": {"type": "cursor", "cursor_path": "next_page",
+                              "stop_condition": f"response.count < {page_size}"},
                 "incremental": {"cursor_path": "updated_at", "start_param": "start_time",
                                 "initial_value": "2024-01-01T00:00:00Z", "convert": "epoch_seconds",
                                 **incremental},
@@ -47,7 +48,8 @@ def test_second_run_asks_only_for_the_new_window_and_merges(run_sync: Sync) -> N
         truth = api.records("calls")
     assert first.landed["calls"] == 25
     assert windows[0] == str(last)
-    assert mutation.updated["calls"] and mutation.added["calls"]
+    assert mutation.updated["calls"]
+    assert mutation.added["calls"]
     assert second.landed["calls"] == len(truth) == 25 + len(mutation.added["calls"])
     landed = _calls_table(second)
     assert {k: _epoch(v.replace(" ", "T")) for k, v in landed.items()} == {
@@ -155,7 +157,7 @@ def test_children_are_fetched_only_for_new_or_changed_parents(run_sync: Sync) ->
         asked = sorted(r.path.split("/")[3] for r in api.requests if r.path.endswith("/logs"))
         logs = api.children("alert_logs")
     changed = sorted(mutation.updated["alerts"] + mutation.added["alerts"])
-    assert changed and len(changed) < 20
+    assert 0 < len(changed) < 20
     assert asked == changed
     expected = sorted((alert, log["offset"]) for alert, items in logs.items() for log in items)
     assert sorted(table_rows(second, "alert_logs", "_alerts_id, \"offset\"")) == expected

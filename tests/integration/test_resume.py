@@ -85,7 +85,7 @@ def test_killed_run_then_rerun_has_exactly_the_dataset(tmp_path: Path, kill_at: 
                 time.sleep(0.2)  # let it reach the pause
         _kill(crashed)
         rerun = _start(api, tmp_path)
-        out, err = rerun.communicate(timeout=120)
+        _, err = rerun.communicate(timeout=120)
         truth = sorted((r["id"], r["updated_at"]) for r in api.records("calls"))
     assert rerun.returncode == 0, err
     landed = _landed(tmp_path)
@@ -102,12 +102,12 @@ def test_state_show_and_reset(tmp_path: Path) -> None:
         env = {**os.environ, "ZENDESK_API_KEY": api.secrets["api_key"]}
         last = max(r["updated_at"] for r in api.records("calls"))
         show = subprocess.run([_restloom(), "state", "show", config, "--pipeline-name", "resume"], cwd=tmp_path,
-                              env=env, capture_output=True, text=True, timeout=60)
+                              env=env, capture_output=True, text=True, timeout=60, check=False)
         reset = subprocess.run([_restloom(), "state", "reset", config, "--pipeline-name", "resume",
                                 "--resource", "calls"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                               timeout=60)
+                               timeout=60, check=False)
         shown_after = subprocess.run([_restloom(), "state", "show", config, "--pipeline-name", "resume"],
-                                     cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+                                     cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
         api.clear_requests()
         again = _start(api, tmp_path)
         again.communicate(timeout=120)

@@ -109,7 +109,7 @@ def implicit_parent(
 
     ``candidates`` maps resource name -> (its endpoint path, its primary key), for top-level resources.
     """
-    prefix = url_path.split("{" + placeholder + "}")[0].strip("/")
+    prefix = url_path.split("{" + placeholder + "}", maxsplit=1)[0].strip("/")
     matches = sorted(name for name, (other, _) in candidates.items() if other.strip("/") == prefix)
     where = join(path, "path")
     if not matches:

@@ -5,8 +5,9 @@ key ``secret`` — ``token: {secret: api_key}`` — is replaced, at load time, b
 which follows dlt's conventions (the environment variable ``API_KEY``, ``.dlt/secrets.toml``, ...).
 An optional ``format`` puts the secret inside a string: ``{secret: genie_key, format: "GenieKey {}"}``.
 
-A Python config file is executed and must define ``config`` (a dict) or ``source``; a file written for dlt — ``source = rest_api_source({...})`` imported from
-``dlt.sources.rest_api`` — is accepted as is: its config is captured instead of being built by dlt.
+A Python config file is executed and must define ``config`` (a dict) or ``source``; a file written
+for dlt — ``source = rest_api_source({...})`` imported from ``dlt.sources.rest_api`` — is accepted as
+is: its config is captured instead of being built by dlt.
 """
 
 from __future__ import annotations
@@ -29,10 +30,7 @@ def load_file(path: str | Path) -> dict[str, Any]:
     if not file.is_file():
         raise ConfigError([ConfigIssue("", f"config file not found: {file}")])
     suffix = file.suffix.lower()
-    if suffix == ".py":
-        raw = _load_python(file)
-    else:
-        raw = _load_data(file, suffix)
+    raw = _load_python(file) if suffix == ".py" else _load_data(file, suffix)
     if not isinstance(raw, dict):
         raise ConfigError([ConfigIssue("", f"{file.name}: the config must be a mapping, got {type(raw).__name__}")])
     return resolve_secrets(raw)

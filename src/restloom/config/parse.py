@@ -403,7 +403,8 @@ def _endpoint(
     issues.expect(url_path, str, join(path, "path"), "a path string")
     method = str(raw.get("method", "GET")).upper()
     if method not in METHODS:
-        issues.add(join(path, "method"), f"unknown HTTP method '{raw.get('method')}' (known: {', '.join(sorted(METHODS))})")
+        issues.add(join(path, "method"),
+                   f"unknown HTTP method '{raw.get('method')}' (known: {', '.join(sorted(METHODS))})")
     paginator_raw = raw.get("paginator", ctx.paginator_raw)
     selector_raw = raw.get("data_selector")
     if selector_raw == "":  # dlt's rest_api reads an empty selector as none written: detect the records
@@ -462,7 +463,8 @@ def _incremental(raw: Mapping[str, Any], path: str, issues: Issues) -> Increment
             if block is not None:
                 issues.add(join(join(path, "params"), key), "only one incremental per endpoint")
                 return None
-            block, where, start_param = {k: v for k, v in value.items() if k != "type"}, join(join(path, "params"), key), key
+            block = {k: v for k, v in value.items() if k != "type"}
+            where, start_param = join(join(path, "params"), key), key
     if block is None:
         return None
     if not issues.expect(block, Mapping, where, "a mapping"):
@@ -525,7 +527,8 @@ def _bind_parents(
                 issues.add(_binding_path(spec, resolve),
                            f"unknown parent resource '{resolve.resource}' (known: {others or 'none'})")
         if len(parents) > 1:
-            issues.add(join(spec.config_path, "endpoint"), f"more than one parent resource: {', '.join(sorted(parents))}")
+            issues.add(join(spec.config_path, "endpoint"),
+                       f"more than one parent resource: {', '.join(sorted(parents))}")
         if spec.include_from_parent and not resolves:
             issues.add(join(spec.config_path, "include_from_parent"),
                        f"resource '{spec.name}' has no parent to include fields from: bind a path "

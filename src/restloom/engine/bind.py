@@ -28,7 +28,7 @@ def parent_value(record: Mapping[str, Any], field: str) -> Any:
     """The value of ``field`` (a key or a JSONPath) in a parent record, or None."""
     if field in record:
         return record[field]
-    values = jsonpath.find_values(field, record)
+    values = jsonpath.find_values(field, dict(record))
     return values[0] if values else None
 
 

@@ -85,7 +85,7 @@ _SECRET_ATTRIBUTES = (
 )
 
 
-class UnknownAuthType(Exception):  # noqa: N818  (name fixed by the engine's API)
+class UnknownAuthType(Exception):
     """``build_auth`` was given a type name its registry does not know."""
 
     def __init__(self, type_name: str, known: list[str]) -> None:
