@@ -27,6 +27,10 @@ False only when the selector found nothing at all (a key present with ``null`` o
 
 The common case, one key landing on a list (``data``), is a dict lookup that returns the page's own
 list: no per-record work and no copy.
+
+Projected records can carry fields of the list items they were projected out of:
+``select(document, carry=("id",))`` with ``ivrs.menus.routes.*`` gives every route ``_ivrs_id`` and
+``_menus_id`` (``_<key of the list>_<field>``), the way dlt names a child's parent fields.
 """
 
 from __future__ import annotations
@@ -70,8 +74,20 @@ class Selector:
             object.__setattr__(self, "_steps", compiled._steps)
             object.__setattr__(self, "_jsonpath", compiled._jsonpath)
 
-    def select(self, document: Any) -> Selection:
-        """The records ``document`` (a parsed JSON page) holds under this selector."""
+    @property
+    def projects(self) -> bool:
+        """True when the selector is a plain path that can cross lists (two key steps or more)."""
+        return self._steps is not None and sum(step is not None for step in self._steps) >= 2
+
+    def select(self, document: Any, *, carry: tuple[str, ...] = ()) -> Selection:
+        """The records ``document`` (a parsed JSON page) holds under this selector.
+
+        ``carry`` names fields of the list items a projection crosses, copied into each record.
+        """
+        if carry and self.projects:
+            found = _walk(document, self._steps or (), project=False)
+            if not found:
+                return _normalise(_walk_carrying(document, self._steps or (), carry))
         steps = self._steps
         if steps is None:
             if self._jsonpath is None:
@@ -149,6 +165,31 @@ def _walk(document: Any, steps: tuple[_Step, ...], *, project: bool) -> list[Any
     if projected:
         return _flatten(matches)
     return matches
+
+
+def _walk_carrying(document: Any, steps: tuple[_Step, ...], carry: tuple[str, ...]) -> list[Any]:
+    """Projection as in ``_walk``, each value carrying ``carry`` fields of the list items it came from."""
+    matches: list[tuple[Any, dict[str, Any], str | None]] = [(document, {}, None)]
+    for step in steps:
+        found: list[tuple[Any, dict[str, Any], str | None]] = []
+        for value, carried, key in matches:
+            if step is None:
+                items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+                found.extend((item, carried, key) for item in items)
+            elif isinstance(value, dict):
+                if step in value:
+                    found.append((value[step], carried, step))
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict) and step in item:
+                        fields = {f"_{key}_{name}": item[name] for name in carry if name in item}
+                        found.append((item[step], {**carried, **fields}, step))
+        matches = found
+    records: list[Any] = []
+    for value, carried, _ in matches:
+        for record in value if isinstance(value, list) else [value]:
+            records.append({**record, **carried} if isinstance(record, dict) and carried else record)
+    return records
 
 
 def _flatten(values: list[Any]) -> list[Any]:

@@ -36,21 +36,18 @@ def _truth(api: SimulatedAPI, snapshots: int = 1) -> dict[str, list[dict[str, An
 
 
 def _nested(result: SyncResult) -> tuple[list[Any], list[Any]]:
-    """(IVR id, menu id, menu name) and (menu id, route id, keypress) through dlt's parent links."""
+    """(IVR id, menu id, menu name) and (IVR id, menu id, route id, keypress) from the carried parent ids."""
     with result.pipeline.sql_client() as client:
-        ivrs, menus, routes = (client.make_qualified_table_name(t)
-                               for t in ("ivrs", "ivrs__menus", "ivrs__menus__routes"))
-        menu_rows = client.execute_sql(
-            f"SELECT i.id, m.id, m.name FROM {menus} m JOIN {ivrs} i ON m._dlt_parent_id = i._dlt_id")
-        route_rows = client.execute_sql(
-            f"SELECT m.id, r.id, r.keypress FROM {routes} r JOIN {menus} m ON r._dlt_parent_id = m._dlt_id")
+        menus, routes = (client.make_qualified_table_name(t) for t in ("ivr_menus", "ivr_routes"))
+        menu_rows = client.execute_sql(f"SELECT _ivrs_id, id, name FROM {menus}")
+        route_rows = client.execute_sql(f"SELECT _ivrs_id, _menus_id, id, keypress FROM {routes}")
     return sorted(menu_rows), sorted(route_rows)
 
 
 def _nested_truth(api: SimulatedAPI) -> tuple[list[Any], list[Any]]:
     ivrs = api.records("ivrs")
     menus = sorted((i["id"], m["id"], m["name"]) for i in ivrs for m in i["menus"])
-    routes = sorted((m["id"], r["id"], r["keypress"]) for i in ivrs for m in i["menus"] for r in m["routes"])
+    routes = sorted((i["id"], m["id"], r["id"], r["keypress"]) for i in ivrs for m in i["menus"] for r in m["routes"])
     return menus, routes
 
 

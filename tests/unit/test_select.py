@@ -172,3 +172,22 @@ def test_document_is_not_mutated() -> None:
     select("ivrs.menus.*", IVRS)
     select("ivrs[?(@.id == 2)]", IVRS)
     assert json.dumps(IVRS, sort_keys=True) == before
+
+
+def test_projection_carries_the_fields_of_the_items_it_crosses() -> None:
+    """ivrs.menus.routes.* with carry=("id",) gives each route its IVR's and its menu's id."""
+    doc = {"ivrs": [{"id": 1, "menus": [{"id": 10, "routes": [{"id": 100}, {"id": 101}]}, {"id": 11}]},
+                    {"id": 2, "menus": [{"id": 20, "routes": [{"id": 200}]}]}]}
+    routes = compile_selector("ivrs.menus.routes.*", path="").select(doc, carry=("id",))
+    menus = compile_selector("ivrs.menus", path="").select(doc, carry=("id",))
+    assert routes.records == [{"id": 100, "_ivrs_id": 1, "_menus_id": 10}, {"id": 101, "_ivrs_id": 1, "_menus_id": 10},
+                              {"id": 200, "_ivrs_id": 2, "_menus_id": 20}]
+    assert menus.records == [{"id": 10, "routes": [{"id": 100}, {"id": 101}], "_ivrs_id": 1},
+                             {"id": 11, "_ivrs_id": 1}, {"id": 20, "routes": [{"id": 200}], "_ivrs_id": 2}]
+    assert doc["ivrs"][0]["menus"][0] == {"id": 10, "routes": [{"id": 100}, {"id": 101}]}  # input untouched
+
+
+def test_carry_never_changes_what_dlt_would_select() -> None:
+    """Where the plain JSONPath reading finds records, carry adds nothing (dlt's reading wins)."""
+    doc = {"data": {"items": [{"id": 1}]}}
+    assert compile_selector("data.items", path="").select(doc, carry=("id",)).records == [{"id": 1}]

@@ -529,7 +529,8 @@ def _bind_parents(
         if len(parents) > 1:
             issues.add(join(spec.config_path, "endpoint"),
                        f"more than one parent resource: {', '.join(sorted(parents))}")
-        if spec.include_from_parent and not resolves:
+        projects = spec.endpoint.selector is not None and spec.endpoint.selector.projects
+        if spec.include_from_parent and not resolves and not projects:
             issues.add(join(spec.config_path, "include_from_parent"),
                        f"resource '{spec.name}' has no parent to include fields from: bind a path "
                        "placeholder to a parent resource, or remove include_from_parent")

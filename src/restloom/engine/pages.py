@@ -91,7 +91,8 @@ def _detect_paginator(page: Page, records: list[Any]) -> BasePaginator:
 
 
 def _select(source: PageSource, selector: Selector, page: Page) -> list[Any]:
-    selection = selector.select(page.document)
+    carry = source.spec.include_from_parent if source.spec.parent is None else ()
+    selection = selector.select(page.document, carry=carry)
     if not selection.matched and page.document not in (None, {}, []):
         message = f"data_selector '{selector.raw}' matched nothing in a response that had data"
         stats = source.report.stats(source.spec.name)
