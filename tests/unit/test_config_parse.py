@@ -455,3 +455,14 @@ def test_concurrency_is_read_from_the_config_or_the_argument() -> None:
     assert parse(minimal("a")).concurrency == 8
     assert parse(minimal("a", concurrency=3)).concurrency == 3
     assert parse(minimal("a", concurrency=3), concurrency=2).concurrency == 2
+
+
+def test_include_from_parent_on_a_projecting_selector_is_accepted() -> None:
+    """include_from_parent names item fields to carry when the selector projects over lists."""
+    from restloom.config import parse
+
+    config = parse({"client": {"base_url": "https://api.example.com/"}, "resources": [
+        {"name": "menus", "include_from_parent": ["id"], "endpoint": {"path": "ivr", "data_selector": "ivrs.menus"}}]})
+    assert config.resources[0].include_from_parent == ("id",)
+    assert config.resources[0].endpoint.selector is not None
+    assert config.resources[0].endpoint.selector.projects

@@ -78,6 +78,14 @@ def dispatch(routes: tuple[Route, ...], ctx: Context, request: Request) -> Respo
     return error(404, f"no such path: {request.path}")
 
 
+def bearer_authenticate(request: Request, credentials: Credentials) -> AuthForm:
+    """``Authorization: Bearer <api_key>``: the seed's form and the real one for Persona and Yousign."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return "none"
+    return "seed" if header == f"Bearer {credentials.real['api_key']}" else "invalid"
+
+
 def int_param(request: Request, name: str, *, default: int, low: int, high: int) -> int | None:
     """An integer query parameter within ``[low, high]``; None when it is malformed or out of bounds."""
     raw = request.query.get(name)

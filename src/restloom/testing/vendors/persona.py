@@ -9,7 +9,15 @@ from typing import Any
 from restloom.testing.dataset import Dataset, ListSpec, Row
 from restloom.testing.gen import digest_token, iso_ms_z
 from restloom.testing.ratelimit import Window, WindowState, format_seconds
-from restloom.testing.vendor import AuthForm, BuildOptions, Context, Credentials, Route, Vendor, int_param
+from restloom.testing.vendor import (
+    BuildOptions,
+    Context,
+    Credentials,
+    Route,
+    Vendor,
+    bearer_authenticate,
+    int_param,
+)
 from restloom.testing.wire import Request, Response, json_response
 
 __all__ = ["PERSONA"]
@@ -91,13 +99,6 @@ def _credentials(seed: int) -> Credentials:
     return Credentials(secrets={"api_key": key}, real={"api_key": key})
 
 
-def _authenticate(request: Request, credentials: Credentials) -> AuthForm:
-    header = request.headers.get("authorization")
-    if header is None:
-        return "none"
-    return "seed" if header == f"Bearer {credentials.real['api_key']}" else "invalid"
-
-
 def _rate_headers(states: tuple[WindowState, ...]) -> tuple[tuple[str, str], ...]:
     state = states[0]
     return (("ratelimit-limit", str(state.window.limit)),
@@ -116,7 +117,7 @@ PERSONA = Vendor(
     build=_build,
     routes=tuple(Route(re.compile(re.escape(path)), _list(name)) for name, (path, *_rest) in _KINDS.items()),
     credentials=_credentials,
-    authenticate=_authenticate,
+    authenticate=bearer_authenticate,
     rate_windows=(Window(limit=300, seconds=60),),
     rate_scope=lambda _path: "all",
     rate_headers=_rate_headers,

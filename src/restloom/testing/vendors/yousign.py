@@ -11,7 +11,15 @@ from typing import Any
 from restloom.testing.dataset import ChildSpec, Dataset, ListSpec, Row
 from restloom.testing.gen import digest_token, iso_offset, uuid_for
 from restloom.testing.ratelimit import Window, WindowState
-from restloom.testing.vendor import AuthForm, BuildOptions, Context, Credentials, Route, Vendor, int_param
+from restloom.testing.vendor import (
+    BuildOptions,
+    Context,
+    Credentials,
+    Route,
+    Vendor,
+    bearer_authenticate,
+    int_param,
+)
 from restloom.testing.wire import Request, Response, json_response
 
 __all__ = ["YOUSIGN", "decode_cursor"]
@@ -125,13 +133,6 @@ def _credentials(seed: int) -> Credentials:
     return Credentials(secrets={"api_key": key}, real={"api_key": key})
 
 
-def _authenticate(request: Request, credentials: Credentials) -> AuthForm:
-    header = request.headers.get("authorization")
-    if header is None:
-        return "none"
-    return "seed" if header == f"Bearer {credentials.real['api_key']}" else "invalid"
-
-
 def _rate_headers(states: tuple[WindowState, ...]) -> tuple[tuple[str, str], ...]:
     headers: list[tuple[str, str]] = []
     for state, unit in zip(states, ("minute", "hour"), strict=True):
@@ -152,7 +153,7 @@ YOUSIGN = Vendor(
     build=_build,
     routes=_ROUTES,
     credentials=_credentials,
-    authenticate=_authenticate,
+    authenticate=bearer_authenticate,
     rate_windows=(Window(limit=60, seconds=60), Window(limit=1200, seconds=3600)),
     rate_scope=lambda _path: "all",
     rate_headers=_rate_headers,
