@@ -76,3 +76,23 @@ def test_dropped_connections_and_truncated_bodies_are_retried(run_sync: Sync) ->
     assert result.ok
     assert table_rows(result, "accounts", "COUNT(*), COUNT(DISTINCT id)") == [(30, 30)]
     assert result.report.stats("accounts").retries == 2
+
+
+def test_a_response_the_paginator_cannot_read_fails_only_its_resource(run_sync: Sync) -> None:
+    """dlt's offset paginator told to read a has_more flag the API does not send: one clear failure."""
+    with serve("generic", size=12, seed=3) as api:
+        config = {"client": {"base_url": api.base_url}, "resources": [
+            {"name": "good", "endpoint": {"path": "offset/items", "data_selector": "items",
+                                          "paginator": {"type": "offset", "limit": 5, "total_path": "total"}}},
+            {"name": "bad", "endpoint": {"path": "offset/items", "data_selector": "items",
+                                         "paginator": {"type": "offset", "limit": 5, "total_path": None,
+                                                       "has_more_path": "more"}}},
+        ]}
+        result = run_sync(config)
+    [failed] = result.report.failed
+    assert failed.name == "bad"
+    assert failed.error is not None
+    assert failed.error.startswith(
+        f"the OffsetPaginator could not read the response at {api.base_url}offset/items?offset=0&limit=5: ")
+    assert "Has more" in failed.error
+    assert result.landed["good"] == 12

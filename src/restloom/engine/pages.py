@@ -20,8 +20,9 @@ from restloom.engine.actions import ResponseActions
 from restloom.engine.bind import render_request_parts
 from restloom.engine.fetch import Fetcher, Page, ParsedResponse
 from restloom.engine.report import RunReport
-from restloom.errors import ExpressionError, PrimaryKeyMissing
+from restloom.errors import ExpressionError, PrimaryKeyMissing, ResponseError
 from restloom.expressions import ExpressionEvaluationError
+from restloom.http.redact import truncate
 from restloom.paginate import (
     BasePaginator,
     ExtendedCursorPaginator,
@@ -148,6 +149,10 @@ def _advance(source: PageSource, paginator: BasePaginator, *, request: Request, 
         paginator.update_state(ParsedResponse(page), records)  # type: ignore[arg-type]
     except ExpressionEvaluationError as exc:
         raise ExpressionError(source.spec.name, str(exc)) from exc
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        url = source.fetcher.redactor.url(page.response.url or "")
+        raise ResponseError(source.spec.name, f"the {type(paginator).__name__} could not read the response at "
+                            f"{url}: {truncate(str(exc), 200)}") from exc
     if not paginator.has_next_page:
         return False
     paginator.update_request(request)

@@ -175,6 +175,10 @@ class Run:
             message = self.redactor.text(exc.reason)
             log.error("resource '%s' failed: %s", spec.name, message)
             self.report.finish(spec.name, error=message)
+        except Exception as exc:  # a bug or an unforeseen response: still only this resource fails
+            message = self.redactor.text(f"unexpected {type(exc).__name__}: {exc}")[:300]
+            log.exception("resource '%s' failed: %s", spec.name, message)
+            self.report.finish(spec.name, error=message)
 
 
 def prefetch(make: Callable[[], Iterator[list[Any]]], *, depth: int = PREFETCH_PAGES) -> Iterator[list[Any]]:
