@@ -758,3 +758,19 @@ def test_secret_values_never_appear_in_messages(auth_block: Any) -> None:
     assert error.issues
     assert SECRET not in str(error)
     assert SECRET.lower() not in str(error).lower()
+
+
+def test_incremental_placeholders_need_an_incremental() -> None:
+    """{incremental.*} without an incremental block, or naming an unknown value, is reported (dlt errors too)."""
+    raw = {"client": {"base_url": "https://api.example.com/"}, "resources": [
+        {"name": "a", "endpoint": {"path": "a", "params": {"since": "{incremental.start_value}"}}},
+        {"name": "b", "endpoint": {"path": "b", "params": {"since": "{incremental.bogus}"},
+                                   "incremental": {"cursor_path": "updated_at"}}}]}
+    with pytest.raises(ConfigError) as info:
+        parse(raw)
+    assert [str(issue) for issue in info.value.issues] == [
+        "resources[0].endpoint.params: placeholder '{incremental.start_value}' can never be filled: the endpoint "
+        "has no incremental block",
+        "resources[1].endpoint.params: placeholder '{incremental.bogus}': unknown incremental value (known: "
+        "end_value, initial_value, last_value, start_value)",
+    ]

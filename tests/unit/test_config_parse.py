@@ -466,3 +466,25 @@ def test_include_from_parent_on_a_projecting_selector_is_accepted() -> None:
     assert config.resources[0].include_from_parent == ("id",)
     assert config.resources[0].endpoint.selector is not None
     assert config.resources[0].endpoint.selector.projects
+
+
+def test_settings_that_can_never_take_effect_are_notices() -> None:
+    """Defaults every resource overrides and a limit_param without a limit are notices, not errors."""
+    from restloom.config import parse
+
+    config = parse({
+        "client": {"base_url": "https://api.example.com/"},
+        "resource_defaults": {"write_disposition": "merge", "primary_key": "id",
+                              "endpoint": {"data_selector": "data", "method": "GET"}},
+        "resources": [
+            {"name": "a", "write_disposition": "append", "endpoint": {"path": "a", "data_selector": "items"}},
+            {"name": "b", "write_disposition": "replace", "endpoint": {
+                "path": "b", "data_selector": "rows",
+                "paginator": {"type": "cursor", "cursor_param": "after", "limit_param": "size",
+                              "stop_condition": "not response.more"}}},
+        ]})
+    assert config.notices == (
+        "resource_defaults.write_disposition is never used: every resource sets its own",
+        "resource_defaults.endpoint.data_selector is never used: every resource sets its own",
+        "resources[1].endpoint.paginator.limit_param is never sent: no limit is set",
+    )

@@ -47,6 +47,8 @@ def find_resolves(
             elif parts[0] == "resources" and len(parts) > 1:
                 issues.add(join(path, location), f"placeholder '{{{placeholder}}}' names no field: write "
                            "{resources.<parent>.<field>}")
+            elif parts[0] == "incremental":
+                _check_incremental_placeholder(placeholder, endpoint, path=join(path, location), issues=issues)
     bound = {r.placeholder for r in resolves}
     unbound = {p for p in path_names if p not in bound and "." not in p and p not in params}
     for placeholder in path_names:
@@ -54,6 +56,24 @@ def find_resolves(
             issues.add(join(path, "path"), f"placeholder '{{{placeholder}}}' names an unknown context "
                        f"(known: {', '.join(CONTEXTS)})")
     return _dedupe(resolves), unbound
+
+
+INCREMENTAL_VALUES = ("end_value", "initial_value", "last_value", "start_value")
+
+
+def _check_incremental_placeholder(placeholder: str, endpoint: Mapping[str, Any], *, path: str,
+                                   issues: Issues) -> None:
+    """``{incremental.<value>}`` needs an incremental on the endpoint and a value it has."""
+    value = placeholder.split(".", 1)[1] if "." in placeholder else ""
+    if value not in INCREMENTAL_VALUES:
+        issues.add(path, f"placeholder '{{{placeholder}}}': unknown incremental value (known: "
+                   f"{', '.join(INCREMENTAL_VALUES)})")
+        return
+    params = endpoint.get("params") or {}
+    has_param = any(isinstance(v, Mapping) and v.get("type") == "incremental" for v in params.values())
+    if endpoint.get("incremental") is None and not has_param:
+        issues.add(path, f"placeholder '{{{placeholder}}}' can never be filled: the endpoint has no incremental "
+                   "block")
 
 
 def _explicit(

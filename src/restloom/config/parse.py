@@ -33,6 +33,7 @@ from restloom.config.models import (
     ResourceSpec,
 )
 from restloom.config.paginators import parse_paginator
+from restloom.config.unused import unused_settings
 from restloom.errors import ConfigError
 from restloom.http.auth import (
     API_KEY_LOCATIONS,
@@ -81,6 +82,7 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
     pending, dlt_resources = _resources(raw.get("resources"), defaults=defaults, ctx=ctx, issues=issues)
     resources, notices = _bind_parents(pending, issues)
     notices.extend(_duplicate_endpoints(resources))
+    notices.extend(unused_settings(raw, resources))
     workers = _concurrency(concurrency if concurrency is not None else raw.get("concurrency"), issues)
     issues.sort_by(_config_order(list(raw)))  # parent binding runs last; report in the config's own order
     issues.raise_if_any()
