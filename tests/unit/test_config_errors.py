@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from restloom.config import parse
+from restloom.config.incremental import INCREMENTAL_KEYS as INCREMENTAL_KEY_SET
 from restloom.config.issues import MAX_MESSAGE
-from restloom.config.parse import INCREMENTAL_KEYS as INCREMENTAL_KEY_SET
 from restloom.errors import ConfigError, ConfigIssue
 
 BASE = "https://api.example.com/v1/"

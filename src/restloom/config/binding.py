@@ -8,12 +8,13 @@ resource's primary key (``id`` by default), and says so in a notice.
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from collections.abc import Mapping
 from typing import Any
 
 from restloom.config.issues import Issues, join
-from restloom.config.models import ResolveSpec
+from restloom.config.models import ResolveSpec, ResourceSpec
 
 CONTEXTS = ("resources", "incremental")
 
@@ -157,3 +158,65 @@ def find_cycle(edges: Mapping[str, str | None]) -> list[str] | None:
             seen.append(node)
             node = edges.get(node)
     return None
+
+
+def bind_parents(
+    pending: list[tuple[ResourceSpec, set[str]]], issues: Issues
+) -> tuple[list[ResourceSpec], list[str]]:
+    """Bind implicit parents, then check every parent exists and none cycles."""
+    notices: list[str] = []
+    names = {spec.name for spec, _ in pending}
+    top_level = {spec.name: (spec.endpoint.path, spec.primary_key) for spec, unbound in pending
+                 if not spec.resolves and not unbound}
+    bound: list[ResourceSpec] = []
+    for spec, unbound in pending:
+        resolves = list(spec.resolves)
+        for placeholder in sorted(unbound):
+            implicit = implicit_parent(url_path=spec.endpoint.path, placeholder=placeholder, candidates=top_level,
+                                       path=join(spec.config_path, "endpoint"), issues=issues)
+            if implicit is not None:
+                resolves.append(implicit)
+                notices.append(f"resource '{spec.name}': {{{placeholder}}} is taken from the '{implicit.field}' of "
+                               f"each '{implicit.resource}' record (implicit parent)")
+        parents = {r.resource for r in resolves}
+        for resolve in resolves:
+            if resolve.resource not in names:
+                others = ", ".join(sorted(names - {spec.name}))
+                issues.add(_binding_path(spec, resolve),
+                           f"unknown parent resource '{resolve.resource}' (known: {others or 'none'})")
+        if len(parents) > 1:
+            issues.add(join(spec.config_path, "endpoint"),
+                       f"more than one parent resource: {', '.join(sorted(parents))}")
+        projects = spec.endpoint.selector is not None and spec.endpoint.selector.projects
+        if spec.include_from_parent and not resolves and not projects:
+            issues.add(join(spec.config_path, "include_from_parent"),
+                       f"resource '{spec.name}' has no parent to include fields from: bind a path "
+                       "placeholder to a parent resource, or remove include_from_parent")
+        include = spec.include_from_parent or tuple(r.field for r in resolves if r.implicit)
+        bound.append(dataclasses.replace(spec, resolves=tuple(resolves), include_from_parent=include))
+    cycle = find_cycle({spec.name: spec.parent for spec in bound})
+    if cycle:
+        issues.add("resources", f"dependency cycle: {' -> '.join(cycle)}")
+    return bound, notices
+
+
+def _binding_path(spec: ResourceSpec, resolve: ResolveSpec) -> str:
+    """Where a parent binding is written: the resolve param's ``resource``, or the templated location."""
+    endpoint = join(spec.config_path, "endpoint")
+    if resolve.param_name is not None:
+        return join(join(join(endpoint, "params"), resolve.param_name), "resource")
+    return join(endpoint, resolve.location)
+
+
+def duplicate_endpoints(resources: list[ResourceSpec]) -> list[str]:
+    """A notice for each resource that reads the same endpoint as an earlier one (both load)."""
+    seen: dict[tuple[str, str, str], str] = {}
+    notices = []
+    for spec in resources:
+        key = (spec.endpoint.method, spec.endpoint.path, repr(sorted(spec.endpoint.params.items())))
+        if key in seen:
+            notices.append(f"resources '{seen[key]}' and '{spec.name}' read the same endpoint "
+                           f"'{spec.endpoint.path}'; both load")
+        else:
+            seen[key] = spec.name
+    return notices

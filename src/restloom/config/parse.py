@@ -16,32 +16,25 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from dlt.common.configuration.exceptions import ConfigurationException
 from dlt.extract.hints import TResourceHintsBase
 from dlt.sources.helpers.rest_client.detector import single_entity_path
-from requests.auth import AuthBase
 
-from restloom.config.binding import find_cycle, find_resolves, implicit_parent, placeholders
-from restloom.config.issues import Issues, did_you_mean, join
+from restloom.config.auth import parse_auth
+from restloom.config.binding import bind_parents, duplicate_endpoints, find_resolves, placeholders
+from restloom.config.incremental import parse_incremental
+from restloom.config.issues import Issues, join
 from restloom.config.models import (
     AuthSpec,
     ClientSpec,
     Config,
     EndpointSpec,
-    IncrementalSpec,
-    ResolveSpec,
     ResourceSpec,
 )
 from restloom.config.paginators import parse_paginator
 from restloom.config.unused import unused_settings
 from restloom.errors import ConfigError
 from restloom.http.auth import (
-    API_KEY_LOCATIONS,
-    AUTH_ALIASES,
-    AUTH_TYPE_PARAMS,
     DEFAULT_SECTIONS,
-    credentials_from_config,
-    resolve_auth_object,
 )
 from restloom.http.retry import RetryPolicy, retry_policy_from_config
 from restloom.select import compile_selector
@@ -80,8 +73,8 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
                                retry_base=retry_base or RetryPolicy(), sections=sections)
     defaults = _defaults(raw.get("resource_defaults"), issues)
     pending, dlt_resources = _resources(raw.get("resources"), defaults=defaults, ctx=ctx, issues=issues)
-    resources, notices = _bind_parents(pending, issues)
-    notices.extend(_duplicate_endpoints(resources))
+    resources, notices = bind_parents(pending, issues)
+    notices.extend(duplicate_endpoints(resources))
     notices.extend(unused_settings(raw, resources))
     workers = _concurrency(concurrency if concurrency is not None else raw.get("concurrency"), issues)
     issues.sort_by(_config_order(list(raw)))  # parent binding runs last; report in the config's own order
@@ -163,46 +156,6 @@ def _retry(raw: Any, path: str, base: RetryPolicy, issues: Issues) -> RetryPolic
     except ConfigError as exc:
         issues.extend(exc)
         return base
-
-
-def parse_auth(raw: Any, *, path: str, issues: Issues,
-               sections: tuple[str, ...] = DEFAULT_SECTIONS) -> AuthSpec | None:
-    """An AuthSpec for auth given as an object, a type name, or a dict (``type`` defaults to bearer).
-
-    Credentials a type needs but the config leaves out are read from dlt's config in ``sections``, as
-    dlt does; only those still missing are problems.
-    """
-    if raw is None:
-        return None
-    if isinstance(raw, AuthBase):
-        try:
-            return AuthSpec(type="object", obj=resolve_auth_object(raw, sections=sections))
-        except ConfigurationException as exc:
-            issues.add(path, f"the auth object's credentials are not set: {str(exc).splitlines()[0]}")
-            return None
-    if isinstance(raw, str):
-        raw = {"type": raw}
-    if not issues.expect(raw, Mapping, path, "an auth mapping, a type name or a requests auth object"):
-        return None
-    type_name = AUTH_ALIASES.get(raw.get("type", "bearer"), raw.get("type", "bearer"))
-    known = sorted([*AUTH_TYPE_PARAMS, *AUTH_ALIASES])
-    if type_name not in AUTH_TYPE_PARAMS:
-        from restloom.config.issues import did_you_mean
-
-        # the value is not echoed: a token written where the type name goes must not reach a message
-        hint = did_you_mean(str(type_name), known)
-        issues.add(join(path, "type"), f"unknown auth type{hint} (known: {', '.join(known)})")
-        return None
-    required, optional = AUTH_TYPE_PARAMS[type_name]
-    given = {k: v for k, v in raw.items() if k != "type"}
-    params = credentials_from_config(type_name, given, sections=sections)
-    issues.unknown_keys(params, required | optional, path)
-    for key in sorted(required - params.keys()):
-        issues.add(join(path, key), f"required for {type_name} auth")
-    location = params.get("location")
-    if type_name == "api_key" and location is not None and location not in API_KEY_LOCATIONS:
-        issues.add(join(path, "location"), f"unknown location (known: {', '.join(API_KEY_LOCATIONS)})")
-    return AuthSpec(type=type_name, params=MappingProxyType(params))
 
 
 def _defaults(raw: Any, issues: Issues) -> dict[str, Any]:
@@ -431,7 +384,7 @@ def _endpoint(
         paginator=paginator,
         selector=_selector(selector_raw, join(path, "data_selector"), issues),
         response_actions=tuple(_listed(raw.get("response_actions"), join(path, "response_actions"), issues)),
-        incremental=_incremental(raw, path, issues),
+        incremental=parse_incremental(raw, path, issues),
         auth=auth,
         retry=_retry(raw.get("error_handler"), join(path, "error_handler"), ctx.retry, issues),
     )
@@ -449,117 +402,3 @@ def _selector(raw: Any, path: str, issues: Issues) -> Any:
     except ConfigError as exc:
         issues.extend(exc)
         return None
-
-
-INCREMENTAL_KEYS = frozenset({"cursor_path", "initial_value", "end_value", "start_param", "end_param", "convert",
-                              "transform", "last_value_func", "primary_key", "row_order",
-                              "allow_external_schedulers", "lag", "on_cursor_value_missing", "range_start",
-                              "range_end", "cursor_format", "lookback"})
-CONVERT_NAMES = ("date", "epoch_ms", "epoch_seconds", "iso", "iso_z")
-
-
-def _incremental(raw: Mapping[str, Any], path: str, issues: Issues) -> IncrementalSpec | None:
-    block, where, start_param = raw.get("incremental"), join(path, "incremental"), None
-    for key, value in (raw.get("params") or {}).items():
-        if isinstance(value, Mapping) and value.get("type") == "incremental":
-            if block is not None:
-                issues.add(join(join(path, "params"), key), "only one incremental per endpoint")
-                return None
-            block = {k: v for k, v in value.items() if k != "type"}
-            where, start_param = join(join(path, "params"), key), key
-    if block is None:
-        return None
-    if not issues.expect(block, Mapping, where, "a mapping"):
-        return None
-    issues.unknown_keys(block, INCREMENTAL_KEYS, where)
-    if not isinstance(block.get("cursor_path"), str):
-        issues.add(join(where, "cursor_path"), "required: the record field that orders the data")
-        return None
-    args = {k: v for k, v in block.items() if k not in ("cursor_path", "initial_value", "end_value", "start_param",
-                                                         "end_param", "convert", "transform", "cursor_format",
-                                                         "lookback")}
-    convert = block.get("convert", block.get("transform"))
-    if convert is not None and not callable(convert) and convert not in CONVERT_NAMES:
-        issues.add(join(where, "convert"), f"expected a callable or one of {', '.join(CONVERT_NAMES)}, "
-                   f"got {convert!r}{did_you_mean(str(convert), CONVERT_NAMES)}")
-    cursor_format = block.get("cursor_format")
-    if cursor_format is not None and cursor_format not in ("epoch_seconds", "epoch_ms"):
-        issues.add(join(where, "cursor_format"), f"expected epoch_seconds or epoch_ms, got {cursor_format!r}")
-    lookback = block.get("lookback")
-    if lookback is not None and (not isinstance(lookback, int | float) or isinstance(lookback, bool) or lookback < 0):
-        issues.add(join(where, "lookback"), f"expected a number of seconds >= 0, got {lookback!r}")
-        lookback = None
-    return IncrementalSpec(
-        cursor_path=block["cursor_path"],
-        initial_value=block.get("initial_value"),
-        end_value=block.get("end_value"),
-        start_param=block.get("start_param", start_param),
-        end_param=block.get("end_param"),
-        convert=convert,
-        cursor_format=cursor_format,
-        lookback=lookback,
-        args=MappingProxyType(args),
-    )
-
-
-def _bind_parents(
-    pending: list[tuple[ResourceSpec, set[str]]], issues: Issues
-) -> tuple[list[ResourceSpec], list[str]]:
-    """Bind implicit parents, then check every parent exists and none cycles."""
-    import dataclasses
-
-    notices: list[str] = []
-    names = {spec.name for spec, _ in pending}
-    top_level = {spec.name: (spec.endpoint.path, spec.primary_key) for spec, unbound in pending
-                 if not spec.resolves and not unbound}
-    bound: list[ResourceSpec] = []
-    for spec, unbound in pending:
-        resolves = list(spec.resolves)
-        for placeholder in sorted(unbound):
-            implicit = implicit_parent(url_path=spec.endpoint.path, placeholder=placeholder, candidates=top_level,
-                                       path=join(spec.config_path, "endpoint"), issues=issues)
-            if implicit is not None:
-                resolves.append(implicit)
-                notices.append(f"resource '{spec.name}': {{{placeholder}}} is taken from the '{implicit.field}' of "
-                               f"each '{implicit.resource}' record (implicit parent)")
-        parents = {r.resource for r in resolves}
-        for resolve in resolves:
-            if resolve.resource not in names:
-                others = ", ".join(sorted(names - {spec.name}))
-                issues.add(_binding_path(spec, resolve),
-                           f"unknown parent resource '{resolve.resource}' (known: {others or 'none'})")
-        if len(parents) > 1:
-            issues.add(join(spec.config_path, "endpoint"),
-                       f"more than one parent resource: {', '.join(sorted(parents))}")
-        projects = spec.endpoint.selector is not None and spec.endpoint.selector.projects
-        if spec.include_from_parent and not resolves and not projects:
-            issues.add(join(spec.config_path, "include_from_parent"),
-                       f"resource '{spec.name}' has no parent to include fields from: bind a path "
-                       "placeholder to a parent resource, or remove include_from_parent")
-        include = spec.include_from_parent or tuple(r.field for r in resolves if r.implicit)
-        bound.append(dataclasses.replace(spec, resolves=tuple(resolves), include_from_parent=include))
-    cycle = find_cycle({spec.name: spec.parent for spec in bound})
-    if cycle:
-        issues.add("resources", f"dependency cycle: {' -> '.join(cycle)}")
-    return bound, notices
-
-
-def _binding_path(spec: ResourceSpec, resolve: ResolveSpec) -> str:
-    """Where a parent binding is written: the resolve param's ``resource``, or the templated location."""
-    endpoint = join(spec.config_path, "endpoint")
-    if resolve.param_name is not None:
-        return join(join(join(endpoint, "params"), resolve.param_name), "resource")
-    return join(endpoint, resolve.location)
-
-
-def _duplicate_endpoints(resources: list[ResourceSpec]) -> list[str]:
-    seen: dict[tuple[str, str, str], str] = {}
-    notices = []
-    for spec in resources:
-        key = (spec.endpoint.method, spec.endpoint.path, repr(sorted(spec.endpoint.params.items())))
-        if key in seen:
-            notices.append(f"resources '{seen[key]}' and '{spec.name}' read the same endpoint "
-                           f"'{spec.endpoint.path}'; both load")
-        else:
-            seen[key] = spec.name
-    return notices

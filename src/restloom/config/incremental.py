@@ -1,0 +1,65 @@
+"""Parsing ``incremental`` blocks (and params of ``type: incremental``) into an IncrementalSpec.
+
+dlt's arguments pass through to ``dlt.sources.incremental``; restloom's own — ``convert`` by name,
+``cursor_format``, ``lookback`` — are checked here (see ``restloom.incremental``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from restloom.config.issues import Issues, did_you_mean, join
+from restloom.config.models import IncrementalSpec
+
+INCREMENTAL_KEYS = frozenset({"cursor_path", "initial_value", "end_value", "start_param", "end_param", "convert",
+                              "transform", "last_value_func", "primary_key", "row_order",
+                              "allow_external_schedulers", "lag", "on_cursor_value_missing", "range_start",
+                              "range_end", "cursor_format", "lookback"})
+CONVERT_NAMES = ("date", "epoch_ms", "epoch_seconds", "iso", "iso_z")
+
+
+def parse_incremental(raw: Mapping[str, Any], path: str, issues: Issues) -> IncrementalSpec | None:
+    """The endpoint's incremental (from its ``incremental`` block or an incremental param), or None."""
+    block, where, start_param = raw.get("incremental"), join(path, "incremental"), None
+    for key, value in (raw.get("params") or {}).items():
+        if isinstance(value, Mapping) and value.get("type") == "incremental":
+            if block is not None:
+                issues.add(join(join(path, "params"), key), "only one incremental per endpoint")
+                return None
+            block = {k: v for k, v in value.items() if k != "type"}
+            where, start_param = join(join(path, "params"), key), key
+    if block is None:
+        return None
+    if not issues.expect(block, Mapping, where, "a mapping"):
+        return None
+    issues.unknown_keys(block, INCREMENTAL_KEYS, where)
+    if not isinstance(block.get("cursor_path"), str):
+        issues.add(join(where, "cursor_path"), "required: the record field that orders the data")
+        return None
+    args = {k: v for k, v in block.items() if k not in ("cursor_path", "initial_value", "end_value", "start_param",
+                                                         "end_param", "convert", "transform", "cursor_format",
+                                                         "lookback")}
+    convert = block.get("convert", block.get("transform"))
+    if convert is not None and not callable(convert) and convert not in CONVERT_NAMES:
+        issues.add(join(where, "convert"), f"expected a callable or one of {', '.join(CONVERT_NAMES)}, "
+                   f"got {convert!r}{did_you_mean(str(convert), CONVERT_NAMES)}")
+    cursor_format = block.get("cursor_format")
+    if cursor_format is not None and cursor_format not in ("epoch_seconds", "epoch_ms"):
+        issues.add(join(where, "cursor_format"), f"expected epoch_seconds or epoch_ms, got {cursor_format!r}")
+    lookback = block.get("lookback")
+    if lookback is not None and (not isinstance(lookback, int | float) or isinstance(lookback, bool) or lookback < 0):
+        issues.add(join(where, "lookback"), f"expected a number of seconds >= 0, got {lookback!r}")
+        lookback = None
+    return IncrementalSpec(
+        cursor_path=block["cursor_path"],
+        initial_value=block.get("initial_value"),
+        end_value=block.get("end_value"),
+        start_param=block.get("start_param", start_param),
+        end_param=block.get("end_param"),
+        convert=convert,
+        cursor_format=cursor_format,
+        lookback=lookback,
+        args=MappingProxyType(args),
+    )
