@@ -126,3 +126,22 @@ def test_missing_credentials_come_from_dlt_config(tmp_path: Path, monkeypatch: p
         return _private(lambda _c: auth)(api)
 
     _assert_authorised(differential(factory, tmp_path=tmp_path))
+
+
+def test_auth_by_name_with_children_paged_by_an_object(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Client auth by type name (token from dlt config) reaches the children, paged by a paginator object."""
+    from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
+
+    def factory(api: SimulatedAPI) -> dict[str, Any]:
+        monkeypatch.setenv("SOURCES__REST_API__CREDENTIALS__TOKEN", api.real_credentials["token"])
+        return {"client": {"base_url": api.base_url, "auth": "bearer"}, "resources": [
+            {"name": "items", "endpoint": {"path": "private/items", "paginator": PAGINATOR}},
+            {"name": "events", "include_from_parent": ["id"], "endpoint": {
+                "path": "items/{resources.items.id}/events", "data_selector": "events",
+                "paginator": SinglePagePaginator(),
+                "response_actions": [{"status_code": 404, "action": "ignore"}]}}]}
+
+    outcome = differential(factory, tmp_path=tmp_path, fan_out_paths=("/api/items/",))
+    _assert_authorised(outcome)
+    assert outcome.dlt.rows["events"]
+    assert {r.auth for r in outcome.logs["restloom"] if r.path.startswith("/api/items/")} == {"real"}

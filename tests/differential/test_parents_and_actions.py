@@ -79,7 +79,8 @@ def test_response_actions_by_content_and_callables(tmp_path: Path) -> None:
     loose = {"name": "loose", "endpoint": {
         "path": "items/{resources.items.id}/events", "params": {"loose": 1},
         "response_actions": [mark, {"status_code": 404, "content": "no events", "action": "ignore"}]}}
-    outcome = differential(_config(child, loose), tmp_path=tmp_path)
+    # two children of the same parents: their requests to one item's path interleave in restloom
+    outcome = differential(_config(child, loose), tmp_path=tmp_path, fan_out_paths=("/api/items/",))
     assert outcome.dlt.rows["events"]
     assert all(row["seq"] % 2 == 0 and row["marked"] for row in outcome.dlt.rows["events"])
     assert all(row["marked"] for row in outcome.dlt.rows["loose"])
@@ -96,3 +97,16 @@ def test_an_ignored_first_page_loads_nothing(tmp_path: Path) -> None:
     outcome = differential(factory, tmp_path=tmp_path)
     assert "nothing" not in outcome.dlt.rows
     assert outcome.dlt.requests["/api/offset/items"] == [("GET", (), None)]
+
+
+def test_placeholders_follow_str_format(tmp_path: Path) -> None:
+    """Format specs, escaped braces and placeholders in dict keys expand as dlt's str.format does."""
+    child = {"name": "events", "endpoint": {
+        "path": "items/{resources.items.id}/events", "data_selector": "events", "response_actions": IGNORE_404,
+        "params": {"padded": "{resources.items.id:04d}", "literal": "{{kept}}",
+                   "k_{resources.items.id}": "v"}}}
+    top = {"name": "changes", "endpoint": {"path": "changes", "params": {"note": "{{not a placeholder}}"}}}
+    outcome = differential(_config(child, top), tmp_path=tmp_path, fan_out_paths=("/api/items/",))
+    [(_, first, _)] = outcome.dlt.requests["/api/items/1/events"]
+    assert dict(first) == {"padded": "0001", "literal": "{kept}", "k_1": "v"}
+    assert dict(outcome.dlt.requests["/api/changes"][0][1])["note"] == "{not a placeholder}"

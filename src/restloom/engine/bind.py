@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,27 +46,52 @@ def _values(spec: ResourceSpec, parent: Mapping[str, Any] | None) -> dict[str, A
     return out
 
 
-def _fill(text: str, values: Mapping[str, Any]) -> str:
-    """Placeholders replaced by their values as text, unquoted (as dlt's ``str.format`` does; requests
-    percent-encodes what a URL cannot carry)."""
-    for name, value in values.items():
-        token = "{" + name + "}"
-        if token in text:
-            text = text.replace(token, str(value))
-    return text
+class _DottedFormatter(string.Formatter):
+    """``str.format`` whose field names may contain dots as plain key text (``resources.users.id``)."""
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        if field_name in kwargs:
+            return kwargs[field_name], field_name
+        return super().get_field(field_name, args, kwargs)
 
 
-def _fill_any(value: Any, values: Mapping[str, Any], *, keep_type: bool = False) -> Any:
-    """Placeholders filled in every string; with ``keep_type`` (json bodies, as dlt) a string that is one
-    placeholder and nothing else becomes the value itself (a number stays a number)."""
+_FORMATTER = _DottedFormatter()
+
+
+def _single_field(text: str) -> str | None:
+    """The field of a string that is exactly one placeholder (no text, format spec or conversion)."""
+    try:
+        parsed = list(_FORMATTER.parse(text))
+    except ValueError:
+        return None
+    if len(parsed) == 1 and parsed[0][0] == "" and parsed[0][1] and not parsed[0][2] and parsed[0][3] is None:
+        return parsed[0][1]
+    return None
+
+
+def _fill(text: str, values: Mapping[str, Any], *, resource: str) -> str:
+    """``str.format`` with the placeholder values, as dlt expands every string it sends (so ``{{`` is a
+    literal brace); unquoted: requests percent-encodes what a URL cannot carry."""
+    try:
+        return _FORMATTER.format(text, **values)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise ResourceError(resource, f"cannot fill the placeholders of {text[:80]!r}: {exc!r} (write a literal "
+                            "brace as {{ or }})") from exc
+
+
+def _fill_any(value: Any, values: Mapping[str, Any], *, resource: str, keep_type: bool = False) -> Any:
+    """Placeholders filled in every string, dict keys included; with ``keep_type`` (json bodies, as dlt) a
+    string that is one placeholder and nothing else becomes the value itself (a number stays a number)."""
     if isinstance(value, str):
-        if keep_type and value.startswith("{") and value.endswith("}") and value[1:-1] in values:
-            return values[value[1:-1]]
-        return _fill(value, values)
+        field = _single_field(value) if keep_type else None
+        if field is not None and field in values:
+            return values[field]
+        return _fill(value, values, resource=resource)
     if isinstance(value, Mapping):
-        return {k: _fill_any(v, values, keep_type=keep_type) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill_any(v, values, keep_type=keep_type) for v in value]
+        return {_fill_any(k, values, resource=resource): _fill_any(v, values, resource=resource, keep_type=keep_type)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_fill_any(v, values, resource=resource, keep_type=keep_type) for v in value]
     return value
 
 
@@ -73,20 +99,16 @@ def render_request_parts(spec: ResourceSpec, *, parent: Mapping[str, Any] | None
                          extra: Mapping[str, Any] | None = None) -> RequestParts:
     """The endpoint's path, params, json and headers with the parent's values (and ``extra`` placeholder
     values, such as ``incremental.start_value``) filled in."""
-    endpoint = spec.endpoint
-    from_parent = _values(spec, parent)
-    values = {**from_parent, **(extra or {})}
-    if not values:
-        # a copy: a paginator writing into the body (cursor_body_path) must not change the config's json
-        return RequestParts(endpoint.path, dict(endpoint.params), copy.deepcopy(endpoint.json),
-                            dict(endpoint.headers), copy.deepcopy(endpoint.data))
+    endpoint, name = spec.endpoint, spec.name
+    values = {**_values(spec, parent), **(extra or {})}
+    # new containers every time: a paginator writing into the body (cursor_body_path) must not change the
+    # config's json
     return RequestParts(
-        path=_fill(endpoint.path, values),
-        params=_fill_any(dict(endpoint.params), values),
-        json=_fill_any(endpoint.json, values, keep_type=True),
-        headers=_fill_any(dict(endpoint.headers), values),
-        # dlt fills a form body for children only (its top-level resources send ``data`` as written)
-        data=_fill_any(endpoint.data, values) if from_parent else copy.deepcopy(endpoint.data),
+        path=_fill(endpoint.path, values, resource=name),
+        params=_fill_any(dict(endpoint.params), values, resource=name),
+        json=copy.deepcopy(_fill_any(endpoint.json, values, resource=name, keep_type=True)),
+        headers=_fill_any(dict(endpoint.headers), values, resource=name),
+        data=_fill_any(endpoint.data, values, resource=name),
     )
 
 
