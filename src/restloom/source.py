@@ -25,7 +25,7 @@ DEFAULT_FILE_FORMAT = "parquet"
 DLT_SECTION = "rest_api"
 """dlt's rest_api source lives in config section ``rest_api``: credentials left out of a config are read
 from ``sources.rest_api.<name>`` there, and here too."""
-REPORTS: dict[int, RunReport] = {}
+REPORT_ATTRIBUTE = "_restloom_report"
 
 
 def rest_api_source(  # noqa: PLR0917 (dlt's positional call shape)
@@ -81,13 +81,16 @@ def build_source(config: Config, *, name: str | None = None, report: RunReport |
 
     kwargs = {k: v for k, v in source_kwargs.items() if v is not None and k != "parallelized"}
     source = dlt.source(rest_api, name=name or "rest_api", **kwargs)()
-    REPORTS[id(source)] = run.report
+    setattr(source, REPORT_ATTRIBUTE, run.report)
     return source
 
 
 def report_of(source: DltSource) -> RunReport:
-    """The run statistics of a source built by restloom."""
-    return REPORTS[id(source)]
+    """The run statistics of a source built by restloom (the object ``rest_api_source`` returned)."""
+    report = getattr(source, REPORT_ATTRIBUTE, None)
+    if not isinstance(report, RunReport):
+        raise TypeError("not a source built by restloom.rest_api_source (or a copy dlt made of one)")
+    return report
 
 
 def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE_FORMAT) -> list[DltResource]:
