@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import random
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -112,28 +113,47 @@ def _page_window(request: Request) -> tuple[int, int] | None:
     return None if page is None or per_page is None else (page, per_page)
 
 
-def _pages(ctx: Context, request: Request, _match: re.Match[str]) -> Response:
+@dataclass(frozen=True, slots=True)
+class _Numbered:
+    """One page of a page-numbered list: its records, its number and size, and whether more follow."""
+
+    records: list[dict[str, Any]]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def more(self) -> bool:
+        return self.page * self.per_page < self.total
+
+
+def _numbered(ctx: Context, request: Request) -> _Numbered | Response:
+    """The page ``page`` / ``per_page`` ask for, or a 400."""
     window = _page_window(request)
     if window is None:
         return _bad("page and per_page must be integers")
     page, per_page = window
     records = _records(ctx)
-    total_pages = max(1, -(-len(records) // per_page))
     start = (page - 1) * per_page
-    return json_response({"data": records[start:start + per_page], "page": page, "total_pages": total_pages})
+    return _Numbered(records[start:start + per_page], page, per_page, len(records))
+
+
+def _pages(ctx: Context, request: Request, _match: re.Match[str]) -> Response:
+    found = _numbered(ctx, request)
+    if not isinstance(found, _Numbered):
+        return found
+    total_pages = max(1, -(-found.total // found.per_page))
+    return json_response({"data": found.records, "page": found.page, "total_pages": total_pages})
 
 
 def _link(ctx: Context, request: Request, _match: re.Match[str]) -> Response:
-    window = _page_window(request)
-    if window is None:
-        return _bad("page and per_page must be integers")
-    page, per_page = window
-    records = _records(ctx)
-    start = (page - 1) * per_page
+    found = _numbered(ctx, request)
+    if not isinstance(found, _Numbered):
+        return found
     headers: tuple[tuple[str, str], ...] = ()
-    if start + per_page < len(records):
-        headers = (("Link", f'<{url_with(request, page=page + 1)}>; rel="next"'),)
-    return json_response(records[start:start + per_page], headers=headers)
+    if found.more:
+        headers = (("Link", f'<{url_with(request, page=found.page + 1)}>; rel="next"'),)
+    return json_response(found.records, headers=headers)
 
 
 def _encode(position: int) -> str:
@@ -168,16 +188,13 @@ def _hcursor(ctx: Context, request: Request, _match: re.Match[str]) -> Response:
 
 
 def _json_link(ctx: Context, request: Request, _match: re.Match[str]) -> Response:
-    window = _page_window(request)
-    if window is None:
-        return _bad("page and per_page must be integers")
-    page, per_page = window
-    records = _records(ctx)
-    start = (page - 1) * per_page
+    found = _numbered(ctx, request)
+    if not isinstance(found, _Numbered):
+        return found
     following = None
-    if start + per_page < len(records):
-        following = f"{request.path}?{urlencode({'page': page + 1, 'per_page': per_page})}"
-    return json_response({"data": records[start:start + per_page], "links": {"next": following}})
+    if found.more:
+        following = f"{request.path}?{urlencode({'page': found.page + 1, 'per_page': found.per_page})}"
+    return json_response({"data": found.records, "links": {"next": following}})
 
 
 def _cursor(ctx: Context, request: Request, _match: re.Match[str]) -> Response:
