@@ -36,8 +36,8 @@ def run_one(base_url: str, token: str, concurrency: int) -> dict:
     """One sync; its figures."""
     import dlt
 
+    from restloom.adapter.sync import sync
     from restloom.config import parse
-    from restloom.sync import sync
 
     with tempfile.TemporaryDirectory() as tmp:
         config = parse(_config(base_url, token), concurrency=concurrency)

@@ -44,8 +44,8 @@ def child(args: argparse.Namespace) -> None:
     os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
     import dlt
 
+    from restloom.adapter.sync import sync
     from restloom.config import parse
-    from restloom.sync import sync
 
     with tempfile.TemporaryDirectory() as tmp:
         config = parse(_config(args.base_url, args.token), concurrency=args.concurrency)

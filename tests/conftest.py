@@ -10,9 +10,9 @@ from typing import Any
 import dlt
 import pytest
 
+from restloom.adapter.sync import SyncResult, sync
 from restloom.config import parse
-from restloom.http.retry import RetryPolicy
-from restloom.sync import SyncResult, sync
+from restloom.config.retry import RetryPolicy
 from restloom.testing.fixtures import simulated_api  # noqa: F401
 
 Sync = Callable[..., SyncResult]

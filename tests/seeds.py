@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from restloom.config.load import load_file
+from restloom.config.files import load_file
 
 SEEDS_DIR = Path(os.environ.get("RESTLOOM_SEEDS_DIR", Path(__file__).resolve().parents[2] / "shared" / "seeds"))
 SEED_FILES = {

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from restloom.catalog import catalog_raw
-from restloom.demo import demo_base_url, demo_secrets
+from restloom.cli.demo import demo_base_url, demo_secrets
 from restloom.testing import SimulatedAPI
 
 Connector = Callable[[str, SimulatedAPI], dict[str, Any]]

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from restloom.sync import SyncResult
+from restloom.adapter.sync import SyncResult
 from restloom.testing import FaultPlan
 from tests.conftest import table_rows
 

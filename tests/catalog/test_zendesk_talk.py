@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from restloom.sync import SyncResult
+from restloom.adapter.sync import SyncResult
 from restloom.testing import SimulatedAPI, serve
 from tests.catalog.conftest import Connector
 from tests.catalog.helpers import Columns, assert_tables, faults, field, ts

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from restloom.config import parse
+from restloom.config.retry import RetryPolicy
 from restloom.engine import Run
-from restloom.http.retry import RetryPolicy
 from restloom.testing import serve
 
 

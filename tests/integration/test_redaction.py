@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from restloom.summary import print_summary
+from restloom.cli.summary import print_summary
 from restloom.testing import serve
 from tests.conftest import Sync
 from tests.seeds import seed_config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from restloom.config.load import resolve_secrets
+from restloom.config.files import resolve_secrets
 from restloom.errors import ConfigError
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dlt.sources.helpers.rest_client import paginators as dp
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
@@ -300,14 +301,15 @@ def test_resource_defaults_merge_by_dlts_rules() -> None:
     assert plain.endpoint.json == {"page": 1}
     assert plain.endpoint.selector is not None
     assert plain.endpoint.selector.raw == "data"
-    assert plain.endpoint.paginator == PaginatorSpec(kind="dlt", type="single_page")
+    assert plain.endpoint.paginator == PaginatorSpec(kind="dlt", type="single_page", cls=dp.SinglePagePaginator)
     assert own.primary_key == ("uuid",)
     assert own.hints["write_disposition"] == "append"
     assert dict(own.endpoint.params) == {"per_page": 10, "sort": "asc", "status": "open"}
     assert own.endpoint.json == {"page": 1, "filter": "x"}
     assert own.endpoint.selector is not None
     assert own.endpoint.selector.raw == "items"
-    assert own.endpoint.paginator == PaginatorSpec(kind="dlt", type="offset", params={"limit": 5})
+    assert own.endpoint.paginator == PaginatorSpec(kind="dlt", type="offset", cls=dp.OffsetPaginator,
+                                                   params={"limit": 5})
     assert own.endpoint.method == "POST"
 
 
@@ -331,6 +333,7 @@ def test_dlt_cursor_with_only_dlt_keys_is_dlts_paginator() -> None:
     assert config.resources[0].endpoint.paginator == PaginatorSpec(
         kind="dlt",
         type="cursor",
+        cls=dp.JSONResponseCursorPaginator,
         params={"cursor_path": "meta.next", "cursor_param": "after", "has_more_path": "meta.more"},
     )
 
@@ -388,8 +391,10 @@ def test_paginator_by_name_and_client_paginator_apply_to_resources() -> None:
             "resources": ["a", {"name": "b", "endpoint": {"paginator": "single_page"}}],
         }
     )
-    assert config.resource("a").endpoint.paginator == PaginatorSpec(kind="dlt", type="header_link")
-    assert config.resource("b").endpoint.paginator == PaginatorSpec(kind="dlt", type="single_page")
+    header_link = PaginatorSpec(kind="dlt", type="header_link", cls=dp.HeaderLinkPaginator)
+    assert config.resource("a").endpoint.paginator == header_link
+    assert config.resource("b").endpoint.paginator == PaginatorSpec(kind="dlt", type="single_page",
+                                                                    cls=dp.SinglePagePaginator)
 
 
 def test_explicit_resolve_binds_a_child_to_its_parent() -> None:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from restloom.adapter.windows import converter, lag_of, to_datetime
 from restloom.config import parse
 from restloom.errors import ConfigError
-from restloom.incremental import converter, lag_of, to_datetime
 
 MOMENT = datetime(2024, 1, 2, 13, 29, 20, tzinfo=UTC)
 

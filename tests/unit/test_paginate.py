@@ -11,10 +11,9 @@ from requests import Request, Response
 
 from restloom.config import parse
 from restloom.config.models import PaginatorSpec
-from restloom.paginate import (
+from restloom.engine.paginate import (
     ExtendedCursorPaginator,
     LoopGuard,
-    default_paginator_registry,
     new_paginator,
     stop_check,
 )
@@ -35,7 +34,7 @@ def spec_of(paginator: Any, *, primary_key: Any = "id") -> PaginatorSpec:
 def cursor_paginator(**block: Any) -> ExtendedCursorPaginator:
     """A fresh extended cursor paginator for this ``type: cursor`` block (primary key ``id``)."""
     paginator = new_paginator(
-        spec_of({"type": "cursor", **block}), primary_key=("id",), registry=default_paginator_registry()
+        spec_of({"type": "cursor", **block}), primary_key=("id",)
     )
     assert isinstance(paginator, ExtendedCursorPaginator)
     return paginator
@@ -259,9 +258,8 @@ def test_loop_guard_catches_a_next_url_that_never_changes() -> None:
 def test_new_paginator_returns_a_fresh_extended_cursor_each_call() -> None:
     """Each run gets its own extended cursor: state never leaks from one run to the next."""
     spec = spec_of({"type": "cursor", "cursor_param": "after", "limit": 10})
-    registry = default_paginator_registry()
-    first = new_paginator(spec, primary_key=("id",), registry=registry)
-    second = new_paginator(spec, primary_key=("id",), registry=registry)
+    first = new_paginator(spec, primary_key=("id",))
+    second = new_paginator(spec, primary_key=("id",))
     assert isinstance(first, ExtendedCursorPaginator)
     assert isinstance(second, ExtendedCursorPaginator)
     assert first is not second
@@ -274,8 +272,8 @@ def test_new_paginator_deep_copies_paginator_objects() -> None:
     """A user's paginator object is copied per run; the original is never advanced."""
     original = JSONLinkPaginator(next_url_path="links.next")
     spec = spec_of(original)
-    copy_one = new_paginator(spec, primary_key=(), registry=default_paginator_registry())
-    copy_two = new_paginator(spec, primary_key=(), registry=default_paginator_registry())
+    copy_one = new_paginator(spec, primary_key=())
+    copy_two = new_paginator(spec, primary_key=())
     assert isinstance(copy_one, JSONLinkPaginator)
     assert isinstance(copy_two, JSONLinkPaginator)
     assert copy_one is not original
@@ -289,9 +287,8 @@ def test_new_paginator_deep_copies_paginator_objects() -> None:
 def test_new_paginator_builds_dlt_paginators_from_their_options() -> None:
     """A dlt paginator by name is a new instance of dlt's class with the config's options, every call."""
     spec = spec_of({"type": "offset", "limit": 25, "offset_param": "skip"})
-    registry = default_paginator_registry()
-    first = new_paginator(spec, primary_key=(), registry=registry)
-    second = new_paginator(spec, primary_key=(), registry=registry)
+    first = new_paginator(spec, primary_key=())
+    second = new_paginator(spec, primary_key=())
     assert isinstance(first, OffsetPaginator)
     assert first is not second
     request = Request("GET", URL)
@@ -302,7 +299,7 @@ def test_new_paginator_builds_dlt_paginators_from_their_options() -> None:
 def test_new_paginator_leaves_auto_to_detection() -> None:
     """No paginator written means None: the engine detects one from the first response."""
     assert (
-        new_paginator(PaginatorSpec(kind="auto"), primary_key=(), registry=default_paginator_registry())
+        new_paginator(PaginatorSpec(kind="auto"), primary_key=())
         is None
     )
 

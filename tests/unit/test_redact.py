@@ -7,7 +7,8 @@ from base64 import b64encode
 import pytest
 
 from restloom.http.auth import auth_secrets, build_auth
-from restloom.http.redact import SENSITIVE_PARAM_NAMES, Redactor, truncate
+from restloom.http.redact import SENSITIVE_PARAM_NAMES, Redactor
+from restloom.text import truncate
 
 REDACTOR = Redactor(secrets=("s3cr3t/key+1", "ezpk_live_123"))
 

@@ -1,26 +1,16 @@
-"""Tests for restloom.http.retry: the decision, header waits, the loop and the config block."""
+"""Tests for restloom.http.retry: the decision and header waits; restloom.config.retry: the error_handler block."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
 
+from restloom.config.retry import DEFAULT_RETRY_STATUSES, RetryPolicy, retry_policy_from_config
 from restloom.errors import ConfigError, ConfigIssue
-from restloom.http.retry import (
-    DEFAULT_RETRY_STATUSES,
-    Decision,
-    RetryPolicy,
-    call_with_retries,
-    decide,
-    parse_retry_after,
-    retry_policy_from_config,
-    wait_from_headers,
-)
+from restloom.http.retry import Decision, decide, parse_retry_after, wait_from_headers
 
 EXACT = RetryPolicy(jitter=0.0)
 NOW = 1445412470.0  # Wed, 21 Oct 2015 07:27:50 GMT
@@ -216,104 +206,6 @@ def test_wait_scale_zero_makes_every_wait_zero() -> None:
     assert decide(policy, attempt=1, error=requests.exceptions.Timeout()).wait == 0.0
 
 
-@dataclass(frozen=True)
-class FakeResponse:
-    status: int
-    headers: Mapping[str, str]
-
-
-def classify(
-    result: FakeResponse | None, error: BaseException | None
-) -> tuple[int | None, Mapping[str, str] | None, BaseException | None]:
-    if result is None:
-        return None, None, error
-    return result.status, result.headers, None
-
-
-class Script:
-    """A send() that plays a fixed list of outcomes, and records sleeps and retries."""
-
-    def __init__(self, *outcomes: FakeResponse | Exception) -> None:
-        self.outcomes = list(outcomes)
-        self.calls = 0
-        self.sleeps: list[float] = []
-        self.retries: list[tuple[Decision, int]] = []
-
-    def send(self) -> FakeResponse:
-        outcome = self.outcomes[self.calls]
-        self.calls += 1
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    def run(self, policy: RetryPolicy = EXACT) -> FakeResponse:
-        return call_with_retries(
-            self.send,
-            policy=policy,
-            classify=classify,
-            on_retry=lambda decision, attempt: self.retries.append((decision, attempt)),
-            sleep=self.sleeps.append,
-        )
-
-
-OK = FakeResponse(200, {})
-
-
-def test_loop_fails_twice_then_succeeds() -> None:
-    """Two failures then success: two retries reported, two exact sleeps, the success returned."""
-    script = Script(requests.exceptions.ConnectionError(), FakeResponse(503, {}), OK)
-    assert script.run() is OK
-    assert script.calls == 3
-    assert script.sleeps == [1.0, 2.0]
-    assert script.retries == [
-        (Decision(action="retry", wait=1.0, reason="connection dropped"), 0),
-        (Decision(action="retry", wait=2.0, reason="HTTP 503"), 1),
-    ]
-
-
-def test_loop_honours_retry_after() -> None:
-    """The loop sleeps what Retry-After says."""
-    script = Script(FakeResponse(429, {"Retry-After": "3"}), OK)
-    assert script.run() is OK
-    assert script.sleeps == [3.0]
-
-
-def test_loop_returns_last_failing_response() -> None:
-    """A non-retryable status, or a retryable one past max_retries, is returned for the caller."""
-    not_found = FakeResponse(404, {})
-    assert Script(not_found).run() is not_found
-    last = FakeResponse(503, {"x": "3"})
-    script = Script(FakeResponse(503, {}), FakeResponse(503, {}), last)
-    assert script.run(RetryPolicy(jitter=0.0, max_retries=2)) is last
-    assert script.sleeps == [1.0, 2.0]
-
-
-def test_loop_reraises_last_error_when_exhausted() -> None:
-    """Errors past max_retries re-raise the last exception itself."""
-    last = requests.exceptions.ReadTimeout("third")
-    script = Script(requests.exceptions.ReadTimeout("first"), requests.exceptions.ReadTimeout("second"), last)
-    with pytest.raises(requests.exceptions.ReadTimeout) as caught:
-        script.run(RetryPolicy(jitter=0.0, max_retries=2))
-    assert caught.value is last
-    assert script.calls == 3
-    assert len(script.retries) == 2
-
-
-def test_loop_reraises_non_retryable_error_at_once() -> None:
-    """A bug-like exception is not retried."""
-    script = Script(KeyError("id"), OK)
-    with pytest.raises(KeyError):
-        script.run()
-    assert (script.calls, script.sleeps) == (1, [])
-
-
-def test_loop_with_zero_wait_scale_sleeps_zero() -> None:
-    """wait_scale=0.0 makes the loop sleep 0.0 each time."""
-    script = Script(FakeResponse(500, {}), FakeResponse(502, {}), OK)
-    script.run(RetryPolicy(wait_scale=0.0))
-    assert script.sleeps == [0.0, 0.0]
-
-
 def test_policy_from_seed_error_handler() -> None:
     """The seed's error_handler block maps onto the policy."""
     raw = {"retry_on_status_codes": [429, 500, 502, 503, 504], "max_retries": 3, "backoff_factor": 2}
@@ -402,14 +294,3 @@ def test_policy_from_config_does_not_mutate_input() -> None:
     raw = {"retry_on_status_codes": [429], "max_retries": 3}
     retry_policy_from_config(raw, path="eh")
     assert raw == {"retry_on_status_codes": [429], "max_retries": 3}
-
-
-def test_http_package_reexports_its_modules_public_names() -> None:
-    """restloom.http's sorted __all__ is exactly the union of retry, auth and redact's __all__."""
-    import restloom.http
-    from restloom.http import auth, redact, retry
-
-    names = [*auth.__all__, *redact.__all__, *retry.__all__]
-    assert sorted(restloom.http.__all__) == sorted(names)
-    assert restloom.http.__all__ == sorted(restloom.http.__all__, key=lambda n: (not n.isupper(), n))
-    assert all(getattr(restloom.http, name) is not None for name in names)

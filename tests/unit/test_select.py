@@ -1,4 +1,4 @@
-"""Tests for restloom.select: dlt's reading of data selectors, plus projection over lists."""
+"""Tests for restloom.engine.select: dlt's reading of data selectors, plus projection over lists."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import pytest
 import requests
 from dlt.sources.helpers.rest_client import RESTClient
 
+from restloom.config.selectors import ROOT, Selector, compile_selector
+from restloom.engine.select import Selection
+from restloom.engine.select import select as run_selector
 from restloom.errors import ConfigError, ConfigIssue
-from restloom.select import ROOT, Selection, Selector, compile_selector
 
 M1, M2, M3 = {"id": "m1"}, {"id": "m2"}, {"id": "m3"}
 R1 = {"id": "r1"}
@@ -24,7 +26,7 @@ FLAT_MENUS = [dict(M1, routes=[R1]), M2, M3]
 
 
 def select(raw: Any, document: Any) -> Selection:
-    return compile_selector(raw, path="resources[0].endpoint.data_selector").select(document)
+    return run_selector(compile_selector(raw, path="resources[0].endpoint.data_selector"), document)
 
 
 def dlt_records(raw: str, document: Any) -> list[Any]:
@@ -118,7 +120,7 @@ def test_single_key_returns_the_page_list_itself() -> None:
 def test_root_constant_and_raw_forms() -> None:
     """ROOT and the root spellings show as '$'; other selectors keep what was written."""
     assert ROOT.raw == "$"
-    assert ROOT.select({"a": 1}) == Selection(records=[{"a": 1}], matched=True)
+    assert run_selector(ROOT, {"a": 1}) == Selection(records=[{"a": 1}], matched=True)
     assert [compile_selector(raw, path="p").raw for raw in ([], "", "$", "ivrs.menus.*", None)] == [
         "$",
         "$",
@@ -159,13 +161,6 @@ def test_invalid_selectors_are_config_errors(raw: Any, message: str) -> None:
     assert caught.value.issues == (ConfigIssue("resources[2].endpoint.data_selector", message),)
 
 
-def test_selector_built_directly_compiles_itself() -> None:
-    """Selector(raw=...) without compile_selector reads the same as the compiled one."""
-    assert Selector(raw="ivrs.menus.*").select(IVRS) == select("ivrs.menus.*", IVRS)
-    assert Selector(raw="ivrs[0].name").select(IVRS) == Selection(records=["main"], matched=True)
-    assert Selector(raw="$").select([1]) == Selection(records=[1], matched=True)
-
-
 def test_document_is_not_mutated() -> None:
     """Selecting, including projection, leaves the document as it was."""
     before = json.dumps(IVRS, sort_keys=True)
@@ -178,8 +173,8 @@ def test_projection_carries_the_fields_of_the_items_it_crosses() -> None:
     """ivrs.menus.routes.* with carry=("id",) gives each route its IVR's and its menu's id."""
     doc = {"ivrs": [{"id": 1, "menus": [{"id": 10, "routes": [{"id": 100}, {"id": 101}]}, {"id": 11}]},
                     {"id": 2, "menus": [{"id": 20, "routes": [{"id": 200}]}]}]}
-    routes = compile_selector("ivrs.menus.routes.*", path="").select(doc, carry=("id",))
-    menus = compile_selector("ivrs.menus", path="").select(doc, carry=("id",))
+    routes = run_selector(compile_selector("ivrs.menus.routes.*", path=""), doc, carry=("id",))
+    menus = run_selector(compile_selector("ivrs.menus", path=""), doc, carry=("id",))
     assert routes.records == [{"id": 100, "_ivrs_id": 1, "_menus_id": 10}, {"id": 101, "_ivrs_id": 1, "_menus_id": 10},
                               {"id": 200, "_ivrs_id": 2, "_menus_id": 20}]
     assert menus.records == [{"id": 10, "routes": [{"id": 100}, {"id": 101}], "_ivrs_id": 1},
@@ -190,4 +185,4 @@ def test_projection_carries_the_fields_of_the_items_it_crosses() -> None:
 def test_carry_never_changes_what_dlt_would_select() -> None:
     """Where the plain JSONPath reading finds records, carry adds nothing (dlt's reading wins)."""
     doc = {"data": {"items": [{"id": 1}]}}
-    assert compile_selector("data.items", path="").select(doc, carry=("id",)).records == [{"id": 1}]
+    assert run_selector(compile_selector("data.items", path=""), doc, carry=("id",)).records == [{"id": 1}]

@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
+from restloom.adapter.sync import with_base_url
 from restloom.config import parse, resolve_secrets
-from restloom.config.load import is_secret_ref
+from restloom.config.files import is_secret_ref
 from restloom.config.models import Config
 from restloom.errors import ConfigError, ConfigIssue
-from restloom.sync import with_base_url
 
 __all__ = ["catalog_names", "catalog_raw", "catalog_text", "load_connector", "secret_names"]
 

@@ -12,7 +12,7 @@ from typing import Any
 from dlt.common.configuration.exceptions import ConfigurationException
 from requests.auth import AuthBase
 
-from restloom.config.issues import Issues, did_you_mean, join
+from restloom.config.issues import Issues, join
 from restloom.config.models import AuthSpec
 from restloom.http.auth import (
     API_KEY_LOCATIONS,
@@ -22,6 +22,7 @@ from restloom.http.auth import (
     credentials_from_config,
     resolve_auth_object,
 )
+from restloom.text import did_you_mean
 
 
 def parse_auth(raw: Any, *, path: str, issues: Issues,

@@ -1,7 +1,7 @@
 """Parsing ``incremental`` blocks (and params of ``type: incremental``) into an IncrementalSpec.
 
 dlt's arguments pass through to ``dlt.sources.incremental``; restloom's own — ``convert`` by name,
-``cursor_format``, ``lookback`` — are checked here (see ``restloom.incremental``).
+``cursor_format``, ``lookback`` — are checked here (see ``restloom.adapter.windows``).
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from restloom.config.issues import Issues, did_you_mean, join
+from restloom.config.issues import Issues, join
 from restloom.config.models import IncrementalSpec
+from restloom.text import did_you_mean
 
 INCREMENTAL_KEYS = frozenset({"cursor_path", "initial_value", "end_value", "start_param", "end_param", "convert",
                               "transform", "last_value_func", "primary_key", "row_order",

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from restloom.errors import ConfigError, ConfigIssue
+from restloom.text import closest, did_you_mean
+
+__all__ = ["Issues", "join"]
 
 MAX_MESSAGE = 300
-
-
-def did_you_mean(word: str, known: Iterable[str]) -> str:
-    """`` — did you mean 'x'?`` when a known word is close to ``word``, else an empty string."""
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f" — did you mean '{close[0]}'?" if close else ""
 
 
 def describe(value: Any) -> str:
@@ -43,11 +39,11 @@ class Issues:
         known_list = sorted(known)
         for key in mapping:
             if key not in known_list:
-                close = difflib.get_close_matches(str(key), known_list, n=1, cutoff=0.6)
+                close = closest(str(key), known_list)
                 head = f"unknown key '{key}'{did_you_mean(str(key), known_list)}"
                 room = MAX_MESSAGE - 1 - len(f"{head} (known: )")
                 fits = len(", ".join(known_list)) <= room
-                names = known_list if fits else [k for k in known_list if k not in close]
+                names = known_list if fits else [k for k in known_list if k != close]
                 self.add(join(path, str(key)), f"{head} (known: {_listing(names, room)})")
 
     def expect(self, value: Any, types: type | tuple[type, ...], path: str, expected: str) -> bool:

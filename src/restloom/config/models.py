@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from restloom.config.retry import RetryPolicy
+from restloom.config.selectors import Selector
 from restloom.expressions import Expression
-from restloom.http.retry import RetryPolicy
-from restloom.select import Selector
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -57,6 +57,7 @@ class PaginatorSpec:
 
     kind: Literal["dlt", "cursor", "object", "auto"]
     type: str = "auto"
+    cls: Any = None  # the dlt paginator class of a named type
     params: Mapping[str, Any] = field(default_factory=_empty)
     cursor: CursorSpec | None = None
     obj: Any = None

@@ -14,11 +14,41 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from restloom.config.issues import Issues, did_you_mean, join
+from dlt.sources.helpers.rest_client import paginators as dlt_paginators
+
+from restloom.config.issues import Issues, join
 from restloom.config.models import CursorSpec, PaginatorSpec
 from restloom.errors import ConfigError
 from restloom.expressions import compile_expression
-from restloom.paginate import BasePaginator, constructor_params, default_paginator_registry
+from restloom.text import did_you_mean
+
+BasePaginator = dlt_paginators.BasePaginator
+
+
+def default_paginator_registry() -> dict[str, type[BasePaginator]]:
+    """dlt's paginator classes by the names dlt's rest_api uses (a new dict each call).
+
+    The front door builds it once and passes it to ``parse``; a parsed ``PaginatorSpec`` carries
+    its class, so the engine needs no registry.
+    """
+    return {
+        "json_link": dlt_paginators.JSONLinkPaginator,
+        "json_response": dlt_paginators.JSONLinkPaginator,
+        "header_link": dlt_paginators.HeaderLinkPaginator,
+        "header_cursor": dlt_paginators.HeaderCursorPaginator,
+        "cursor": dlt_paginators.JSONResponseCursorPaginator,
+        "offset": dlt_paginators.OffsetPaginator,
+        "page_number": dlt_paginators.PageNumberPaginator,
+        "single_page": dlt_paginators.SinglePagePaginator,
+    }
+
+
+def constructor_params(cls: type) -> frozenset[str]:
+    """The keyword arguments a paginator class accepts."""
+    params = inspect.signature(cls).parameters
+    return frozenset(name for name, param in params.items() if param.kind is not inspect.Parameter.VAR_KEYWORD)
+
+
 
 LOOP_KEYS = frozenset({"stop_condition", "max_pages"})
 EXTENDED_CURSOR_KEYS = frozenset({"limit", "limit_param", "cursor_value"}) | LOOP_KEYS
@@ -97,12 +127,12 @@ def _dlt_paginator(
     for key in missing:
         issues.add(join(path, key), f"required for the {type_name} paginator")
     if unknown or missing:
-        return PaginatorSpec(kind="dlt", type=type_name, params=MappingProxyType(kwargs), **loop)
+        return PaginatorSpec(kind="dlt", type=type_name, cls=cls, params=MappingProxyType(kwargs), **loop)
     try:
         cls(**kwargs)
     except (TypeError, ValueError) as exc:
         issues.add(path, f"invalid {type_name} paginator: {exc}")
-    return PaginatorSpec(kind="dlt", type=type_name, params=MappingProxyType(kwargs), **loop)
+    return PaginatorSpec(kind="dlt", type=type_name, cls=cls, params=MappingProxyType(kwargs), **loop)
 
 
 def _extended_cursor(

@@ -31,13 +31,14 @@ from restloom.config.models import (
     ResourceSpec,
 )
 from restloom.config.paginators import parse_paginator
+from restloom.config.retry import RetryPolicy, retry_policy_from_config
+from restloom.config.selectors import compile_selector
 from restloom.config.unused import unused_settings
 from restloom.errors import ConfigError
 from restloom.http.auth import (
     DEFAULT_SECTIONS,
 )
-from restloom.http.retry import RetryPolicy, retry_policy_from_config
-from restloom.select import compile_selector
+from restloom.text import did_you_mean
 
 HINT_KEYS = frozenset(typing.get_type_hints(TResourceHintsBase)) | {"max_table_nesting"}
 RESOURCE_KEYS = HINT_KEYS | {"name", "endpoint", "selected", "parallelized", "processing_steps",
@@ -327,8 +328,6 @@ WRITE_DISPOSITIONS = ("append", "replace", "merge", "skip")
 def _check_hints(hints: Mapping[str, Any], path: str, issues: Issues) -> None:
     disposition = hints.get("write_disposition")
     if isinstance(disposition, str) and disposition not in WRITE_DISPOSITIONS:
-        from restloom.config.issues import did_you_mean
-
         hint = did_you_mean(disposition, WRITE_DISPOSITIONS)
         issues.add(join(path, "write_disposition"),
                    f"unknown write disposition '{disposition}'{hint} (known: {', '.join(WRITE_DISPOSITIONS)})")

@@ -10,30 +10,28 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dlt.sources.helpers.rest_client.detector import find_response_page_data
 from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 from dlt.sources.helpers.rest_client.utils import join_url
 from requests import Request
 
 from restloom.config.models import ResourceSpec
-from restloom.engine.actions import ResponseActions
-from restloom.engine.bind import render_request_parts
-from restloom.engine.fetch import Fetcher, Page, ParsedResponse
-from restloom.engine.report import RunReport
-from restloom.errors import ExpressionError, PrimaryKeyMissing, ResponseError
-from restloom.expressions import ExpressionEvaluationError
-from restloom.http.redact import truncate
-from restloom.paginate import (
+from restloom.config.selectors import Selector
+from restloom.engine.paginate import (
     BasePaginator,
     ExtendedCursorPaginator,
     LoopGuard,
-    default_paginator_registry,
     new_paginator,
 )
-from restloom.select import Selector, compile_selector
+from restloom.engine.render import render_request_parts
+from restloom.engine.select import detect_selector, select
+from restloom.errors import ExpressionError, PrimaryKeyMissing, ResponseError
+from restloom.expressions import ExpressionEvaluationError
+from restloom.http.actions import ResponseActions
+from restloom.http.client import Fetcher, Page, ParsedResponse
+from restloom.report import RunReport
+from restloom.text import truncate
 
 log = logging.getLogger("restloom")
-REGISTRY = default_paginator_registry()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,7 +54,7 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
     params = {**parts.params, **(extra_params or {})}
     request = Request(method=endpoint.method, url=join_url(source.base_url, parts.path), params=params,
                       json=parts.json, data=parts.data, headers=parts.headers, auth=source.auth)
-    paginator = new_paginator(endpoint.paginator, primary_key=spec.primary_key, registry=REGISTRY)
+    paginator = new_paginator(endpoint.paginator, primary_key=spec.primary_key)
     if paginator is not None:
         paginator.init_request(request)
     guard, selector, count = LoopGuard(), endpoint.selector, 0
@@ -66,7 +64,7 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
         page = source.fetcher.fetch(request, resource=spec.name, policy=endpoint.retry, actions=actions)
         if page.ignored:
             return
-        selector = selector or _detect_selector(page.document)
+        selector = selector or detect_selector(page.document)
         records = _select(source, selector, page)
         count += 1
         source.report.count(spec.name, pages=1)
@@ -79,11 +77,6 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
             return
 
 
-def _detect_selector(document: Any) -> Selector:
-    path, _ = find_response_page_data(document)
-    return compile_selector(".".join(path) or "$", path="")
-
-
 def _detect_paginator(page: Page, records: list[Any]) -> BasePaginator:
     from dlt.sources.helpers.rest_client.detector import PaginatorFactory
 
@@ -93,7 +86,7 @@ def _detect_paginator(page: Page, records: list[Any]) -> BasePaginator:
 
 def _select(source: PageSource, selector: Selector, page: Page) -> list[Any]:
     carry = source.spec.include_from_parent if source.spec.parent is None else ()
-    selection = selector.select(page.document, carry=carry)
+    selection = select(selector, page.document, carry=carry)
     if not selection.matched and page.document not in (None, {}, []):
         message = f"data_selector '{selector.raw}' matched nothing in a response that had data"
         stats = source.report.stats(source.spec.name)

@@ -13,13 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from restloom.config.models import AuthSpec, Config, ResourceSpec
-from restloom.engine.bind import parent_column_names, parent_columns
-from restloom.engine.fetch import Fetcher
 from restloom.engine.pages import PageSource, check_primary_key, iter_pages, missing_key_fields
-from restloom.engine.report import RunReport
+from restloom.engine.render import parent_column_names, parent_columns
 from restloom.errors import ResourceError
 from restloom.http.auth import auth_secrets, build_auth
+from restloom.http.client import Fetcher
 from restloom.http.redact import Redactor
+from restloom.report import RunReport
 
 log = logging.getLogger("restloom")
 PREFETCH_PAGES = 4

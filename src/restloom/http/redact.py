@@ -26,7 +26,6 @@ __all__ = [
     "SENSITIVE_HEADER_NAMES",
     "SENSITIVE_PARAM_NAMES",
     "Redactor",
-    "truncate",
 ]
 
 MASK = "***"
@@ -141,10 +140,3 @@ def _forms(secret: str) -> set[str]:
         b64encode(secret.encode()).decode(),
         b64encode(f"{secret}:".encode()).decode(),
     }
-
-
-def truncate(text: str, limit: int = 300) -> str:
-    """``text`` cut to ``limit`` characters, saying how many were left out: ``...(N more characters)``."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}...({len(text) - limit} more characters)"

@@ -14,7 +14,6 @@ Paginators compute the next token; :class:`PageLoop` owns everything else: the p
 from __future__ import annotations
 
 import copy
-import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,26 +27,6 @@ from restloom.config.models import CursorSpec, PaginatorSpec
 from restloom.expressions import ExpressionEvaluationError
 
 BasePaginator = dlt_paginators.BasePaginator
-
-
-def default_paginator_registry() -> dict[str, type[BasePaginator]]:
-    """dlt's paginator classes by the names dlt's rest_api uses (a new dict each call)."""
-    return {
-        "json_link": dlt_paginators.JSONLinkPaginator,
-        "json_response": dlt_paginators.JSONLinkPaginator,
-        "header_link": dlt_paginators.HeaderLinkPaginator,
-        "header_cursor": dlt_paginators.HeaderCursorPaginator,
-        "cursor": dlt_paginators.JSONResponseCursorPaginator,
-        "offset": dlt_paginators.OffsetPaginator,
-        "page_number": dlt_paginators.PageNumberPaginator,
-        "single_page": dlt_paginators.SinglePagePaginator,
-    }
-
-
-def constructor_params(cls: type) -> frozenset[str]:
-    """The keyword arguments a paginator class accepts."""
-    params = inspect.signature(cls).parameters
-    return frozenset(name for name, param in params.items() if param.kind is not inspect.Parameter.VAR_KEYWORD)
 
 
 def _is_url(value: str) -> bool:
@@ -121,9 +100,7 @@ class ExtendedCursorPaginator(dlt_paginators.BaseReferencePaginator):
         return f"ExtendedCursorPaginator(source={self.spec.source}, cursor_param={self.spec.cursor_param})"
 
 
-def new_paginator(
-    spec: PaginatorSpec, *, primary_key: tuple[str, ...], registry: Mapping[str, type[BasePaginator]]
-) -> BasePaginator | None:
+def new_paginator(spec: PaginatorSpec, *, primary_key: tuple[str, ...]) -> BasePaginator | None:
     """A fresh paginator for one run of one resource (paginators are stateful). None means 'detect'."""
     if spec.kind == "object":
         return copy.deepcopy(spec.obj)
@@ -131,7 +108,8 @@ def new_paginator(
         assert spec.cursor is not None
         return ExtendedCursorPaginator(spec.cursor, primary_key=primary_key)
     if spec.kind == "dlt":
-        return registry[spec.type](**dict(spec.params))
+        assert spec.cls is not None
+        return spec.cls(**dict(spec.params))
     return None
 
 
@@ -185,8 +163,6 @@ __all__ = [
     "ExtendedCursorPaginator",
     "LoopGuard",
     "PageOutcome",
-    "constructor_params",
-    "default_paginator_registry",
     "new_paginator",
     "request_signature",
     "stop_check",

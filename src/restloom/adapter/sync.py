@@ -12,9 +12,9 @@ from typing import Any
 
 import dlt
 
+from restloom.adapter.source import DEFAULT_FILE_FORMAT, build_source
 from restloom.config.models import Config
-from restloom.engine.report import RunReport
-from restloom.source import DEFAULT_FILE_FORMAT, build_source
+from restloom.report import RunReport
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

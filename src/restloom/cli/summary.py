@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from restloom.engine.report import ResourceStats, RunReport
+from restloom.report import ResourceStats, RunReport
 
 
 def summary_table(report: RunReport, *, landed: dict[str, int] | None = None, title: str = "restloom") -> Table:

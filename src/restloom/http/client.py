@@ -20,17 +20,13 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from restloom.engine.actions import ResponseActions
-from restloom.engine.report import RunReport
+from restloom.config.retry import RetryPolicy
 from restloom.errors import AuthError, ResponseError, RetriesExhausted
-from restloom.http.redact import Redactor, truncate
-from restloom.http.retry import Decision, RetryPolicy, decide
-
-TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
-
-
-class BodyNotJSON(Exception):
-    """A 2xx response whose body is not complete JSON (a truncated or garbled body)."""
+from restloom.http.actions import ResponseActions
+from restloom.http.redact import Redactor
+from restloom.http.retry import TRANSIENT_ERRORS, Decision, UnreadableBody, decide
+from restloom.report import RunReport
+from restloom.text import truncate
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +109,8 @@ class Fetcher:
                 if actions and _ignored(actions, response, resource=resource):
                     return Page(response, None, ignored=True), None
                 document = self._parse(response)
-        except (*TRANSIENT_ERRORS, BodyNotJSON) as exc:
-            cause = exc.__cause__ if isinstance(exc, BodyNotJSON) and exc.__cause__ else exc
-            decision = decide(policy, attempt=attempt, error=cause)
+        except TRANSIENT_ERRORS as exc:
+            decision = decide(policy, attempt=attempt, error=exc)
             if decision.action == "retry":
                 return None, decision
             raise RetriesExhausted(resource, f"{_describe_error(exc)} at {url} after {attempt} retries") from exc
@@ -148,7 +143,7 @@ class Fetcher:
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError as exc:
-            raise BodyNotJSON(f"body is not valid JSON ({len(content)} bytes): {exc}") from exc
+            raise UnreadableBody(f"body is not valid JSON ({len(content)} bytes): {exc}") from exc
 
     def _failure(self, resource: str, response: requests.Response, *, url: str, attempt: int,
                  policy: RetryPolicy) -> Exception:
@@ -173,8 +168,8 @@ def _ignored(actions: ResponseActions, response: requests.Response, *, resource:
 
 
 def _describe_error(exc: BaseException) -> str:
-    if isinstance(exc, BodyNotJSON):
+    if isinstance(exc, UnreadableBody):
         return str(exc)
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, requests.Timeout | TimeoutError):
         return "timed out"
     return "connection failed or dropped"

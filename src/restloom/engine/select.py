@@ -17,7 +17,7 @@ Reading a selector:
   skipped); when the last step projected, list values are flattened. So ``ivrs.menus.*`` and
   ``ivrs.menus`` on ``{"ivrs": [{"menus": [m1, m2]}, {"menus": [m3]}]}`` both give ``[m1, m2, m3]``.
 - Anything else (filters ``[?(...)]``, ``..``, indexes ``[0]``, unions) is evaluated by dlt's
-  ``dlt.common.jsonpath.find_values``, compiled once by ``compile_selector``.
+  ``dlt.common.jsonpath.find_values``, compiled once by ``restloom.config.selectors``.
 
 Normalisation of what was found, exactly as dlt's ``RESTClient.extract_response``: if exactly one
 value was found, take it; a list is the page's records; ``None`` is no records; any other value (an
@@ -35,19 +35,16 @@ Projected records can carry fields of the list items they were projected out of:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from dlt.common.jsonpath import compile_path, find_values
+from dlt.common.jsonpath import find_values
 from dlt.sources.helpers.rest_client.detector import find_response_page_data
-from jsonpath_ng import JSONPath
-from jsonpath_ng.jsonpath import Child, Fields, Root, Wildcard
 
-from restloom.errors import ConfigError, ConfigIssue
+from restloom.config.selectors import Selector, Step, compile_selector
 
-__all__ = ["ROOT", "Selection", "Selector", "compile_selector"]
+__all__ = ["Selection", "detect_selector", "select"]
 
-_Step = str | None  # a key, or None for a wildcard (`*`, `[*]`)
 _MISSING = object()
 
 
@@ -59,90 +56,38 @@ class Selection:
     matched: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Selector:
-    """A compiled data selector; build it with ``compile_selector``."""
+def select(selector: Selector, document: Any, *, carry: tuple[str, ...] = ()) -> Selection:
+    """The records ``document`` (a parsed JSON page) holds under ``selector``.
 
-    raw: str | None
-    _steps: tuple[_Step, ...] | None = field(default=None, repr=False, compare=False)
-    _jsonpath: JSONPath | None = field(default=None, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        """A selector built directly from ``raw`` (not through compile_selector) compiles itself."""
-        if self.raw is not None and self._steps is None and self._jsonpath is None:
-            compiled = compile_selector(self.raw, path="")
-            object.__setattr__(self, "_steps", compiled._steps)
-            object.__setattr__(self, "_jsonpath", compiled._jsonpath)
-
-    @property
-    def projects(self) -> bool:
-        """True when the selector is a plain path that can cross lists (two key steps or more)."""
-        return self._steps is not None and sum(step is not None for step in self._steps) >= 2
-
-    def select(self, document: Any, *, carry: tuple[str, ...] = ()) -> Selection:
-        """The records ``document`` (a parsed JSON page) holds under this selector.
-
-        ``carry`` names fields of the list items a projection crosses, copied into each record.
-        """
-        if carry and self.projects:
-            found = _walk(document, self._steps or (), project=False)
-            if not found:
-                return _normalise(_walk_carrying(document, self._steps or (), carry))
-        steps = self._steps
-        if steps is None:
-            if self._jsonpath is None:
-                return _normalise([find_response_page_data(document)[1]])
-            return _normalise(find_values(self._jsonpath, document))
-        if len(steps) == 1 and isinstance(document, dict) and steps[0] is not None:
-            value = document.get(steps[0], _MISSING)
-            if value is _MISSING:
-                return Selection(records=[], matched=False)
-            return _normalise([value])
-        found = _walk(document, steps, project=False)
-        if not found and any(step is not None for step in steps):
-            found = _walk(document, steps, project=True)
-        return _normalise(found)
+    ``carry`` names fields of the list items a projection crosses, copied into each record.
+    """
+    steps = selector.steps
+    if carry and selector.projects:
+        found = _walk(document, steps or (), project=False)
+        if not found:
+            return _normalise(_walk_carrying(document, steps or (), carry))
+    if steps is None:
+        if selector.jsonpath is None:
+            return _normalise([find_response_page_data(document)[1]])
+        return _normalise(find_values(selector.jsonpath, document))
+    if len(steps) == 1 and isinstance(document, dict) and steps[0] is not None:
+        value = document.get(steps[0], _MISSING)
+        if value is _MISSING:
+            return Selection(records=[], matched=False)
+        return _normalise([value])
+    found = _walk(document, steps, project=False)
+    if not found and any(step is not None for step in steps):
+        found = _walk(document, steps, project=True)
+    return _normalise(found)
 
 
-def compile_selector(raw: str | list[Any] | None, *, path: str) -> Selector:
-    """Compile a ``data_selector`` as written in a config; ``ConfigError`` names ``path`` if invalid."""
-    if raw is None:
-        return Selector(raw=None)
-    if isinstance(raw, list) and not raw:
-        return Selector(raw="$", _steps=())
-    if not isinstance(raw, str):
-        message = f"expected a JSONPath string (or [] for the root), got {_describe(raw)}"
-        raise ConfigError([ConfigIssue(path, message)])
-    if raw.strip() in ("", "$"):
-        return Selector(raw="$", _steps=())
-    try:
-        compiled = compile_path(raw)
-    except Exception as exc:
-        message = f"invalid JSONPath {_shorten(raw)!r}: {_shorten(str(exc))}"
-        raise ConfigError([ConfigIssue(path, message)]) from exc
-    steps = _plain_steps(compiled)
-    return Selector(raw=raw, _steps=steps, _jsonpath=None if steps is not None else compiled)
+def detect_selector(document: Any) -> Selector:
+    """The selector dlt's detection picks for ``document`` (used when a config names none)."""
+    path, _ = find_response_page_data(document)
+    return compile_selector(".".join(path) or "$", path="")
 
 
-ROOT = compile_selector("$", path="")
-
-
-def _plain_steps(node: JSONPath, *, leftmost: bool = True) -> tuple[_Step, ...] | None:
-    """The steps of a plain dotted path (keys and wildcards), or None for real JSONPath."""
-    if isinstance(node, Root):
-        return () if leftmost else None
-    if isinstance(node, Wildcard):
-        return (None,)
-    if isinstance(node, Fields):
-        return (node.fields[0],) if len(node.fields) == 1 and node.fields[0] != "*" else None
-    if isinstance(node, Child):
-        left = _plain_steps(node.left, leftmost=leftmost)
-        right = _plain_steps(node.right, leftmost=False)
-        return None if left is None or right is None else left + right
-    return None
-
-
-def _walk(document: Any, steps: tuple[_Step, ...], *, project: bool) -> list[Any]:
+def _walk(document: Any, steps: tuple[Step, ...], *, project: bool) -> list[Any]:
     """Every value the steps reach; with ``project``, key steps also read through lists."""
     matches = [document]
     projected = False
@@ -167,7 +112,7 @@ def _walk(document: Any, steps: tuple[_Step, ...], *, project: bool) -> list[Any
     return matches
 
 
-def _walk_carrying(document: Any, steps: tuple[_Step, ...], carry: tuple[str, ...]) -> list[Any]:
+def _walk_carrying(document: Any, steps: tuple[Step, ...], carry: tuple[str, ...]) -> list[Any]:
     """Projection as in ``_walk``, each value carrying ``carry`` fields of the list items it came from."""
     matches: list[tuple[Any, dict[str, Any], str | None]] = [(document, {}, None)]
     for step in steps:
@@ -211,10 +156,3 @@ def _normalise(found: list[Any]) -> Selection:
         return Selection(records=data, matched=bool(found))
     return Selection(records=[data], matched=True)
 
-
-def _describe(value: Any) -> str:
-    return "a non-empty list" if isinstance(value, list) else type(value).__name__
-
-
-def _shorten(text: str, limit: int = 120) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

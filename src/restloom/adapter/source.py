@@ -17,9 +17,9 @@ from dlt.extract.source import DltSource
 
 from restloom.config.models import Config, ResourceSpec
 from restloom.config.parse import parse
-from restloom.engine.report import RunReport
+from restloom.config.retry import RetryPolicy
 from restloom.engine.run import Run
-from restloom.http.retry import RetryPolicy
+from restloom.report import RunReport
 
 DEFAULT_FILE_FORMAT = "parquet"
 DLT_SECTION = "rest_api"
@@ -132,7 +132,7 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any]) -> DltResour
             yield from run.pages(spec)
         return dlt.resource(pages, name=spec.name, selected=spec.selected, **hints)
 
-    from restloom.incremental import CursorCheckpoint, dlt_incremental, window_params, window_placeholders
+    from restloom.adapter.windows import CursorCheckpoint, dlt_incremental, window_params, window_placeholders
 
     # dlt finds the incremental by the argument's default and binds its state: the call must be there
     def incremental_pages(cursor: Any = dlt_incremental(incremental)) -> Iterator[list[Any]]:  # noqa: B008
@@ -164,7 +164,7 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
             yield from hinted_rows(parent_page, {})
         return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
 
-    from restloom.incremental import CursorCheckpoint, dlt_incremental, window_params, window_placeholders
+    from restloom.adapter.windows import CursorCheckpoint, dlt_incremental, window_params, window_placeholders
 
     def incremental_children(parent_page: Any, cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
         checkpoint = CursorCheckpoint(cursor)

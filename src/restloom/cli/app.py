@@ -13,11 +13,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from restloom.cli.describe import describe_config
+from restloom.cli.summary import print_summary, progress
 from restloom.config import load_file, parse
 from restloom.config.models import Config
 from restloom.errors import ConfigError
-from restloom.inspect import describe_config
-from restloom.summary import print_summary, progress
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Declarative REST APIs into a database.")
 console = Console()
@@ -25,8 +25,8 @@ err_console = Console(stderr=True)
 
 
 def _load(config_file: Path, *, base_url: str | None = None) -> Config:
+    from restloom.adapter.sync import with_base_url
     from restloom.catalog import catalog_names, catalog_raw
-    from restloom.sync import with_base_url
 
     try:
         if not config_file.exists() and str(config_file) in catalog_names():
@@ -65,8 +65,8 @@ def run(  # noqa: PLR0917 (typer passes options positionally)
 
 
 def _sync(config: Config, **kwargs: Any) -> int:
-    from restloom.engine.report import RunReport
-    from restloom.sync import sync
+    from restloom.adapter.sync import sync
+    from restloom.report import RunReport
 
     report = RunReport()
     try:
@@ -100,7 +100,7 @@ def demo(
 
     Each API loads into its own dataset (schema) of that file, from scratch every time (a full sync).
     """
-    from restloom.demo import demo_config
+    from restloom.cli.demo import demo_config
     from restloom.testing import serve
 
     with serve(api, size=size, seed=1) as simulated:
@@ -130,7 +130,7 @@ def state_show(
     destination: Annotated[str, typer.Option(help="The destination the pipeline loads into.")] = "duckdb",
 ) -> None:
     """Print each resource's stored cursor."""
-    from restloom.state import describe_states, resource_states
+    from restloom.adapter.state import describe_states, resource_states
 
     config, pipeline = _attach(config_file, pipeline_name, destination)
     pipeline.sync_destination()
@@ -147,7 +147,7 @@ def state_reset(
     destination: Annotated[str, typer.Option(help="The destination the pipeline loads into.")] = "duckdb",
 ) -> None:
     """Forget stored cursors (all, or --resource ones); the next run starts from initial_value. Tables stay."""
-    from restloom.state import reset
+    from restloom.adapter.state import reset
 
     config, pipeline = _attach(config_file, pipeline_name, destination)
     names = [spec.name for spec in config.resources]
@@ -161,7 +161,7 @@ def state_reset(
 
 
 def _register_subcommands() -> None:
-    from restloom.connectors import connectors_app
+    from restloom.cli.connectors import connectors_app
     from restloom.testing.cli import mock_app
 
     app.add_typer(mock_app, name="mock", help="Run the simulated APIs.")
