@@ -7,6 +7,7 @@ from typing import Any
 from restloom.config import parse
 from restloom.config.retry import RetryPolicy
 from restloom.engine import Run
+from restloom.engine.run import Outcome
 from restloom.testing import serve
 
 
@@ -23,12 +24,13 @@ def _persona(api: Any, names: list[str], concurrency: int) -> Any:
 def test_pages_arrive_whole_and_in_the_served_order() -> None:
     """The engine yields whole pages (lists of page size) whose concatenation is the served order."""
     with serve("persona", size=35, seed=8) as api:
-        run = Run(_persona(api, ["accounts"], 4))
-        pages = list(run.pages(run.config.resource("accounts")))
-        run.close()
+        with Run(_persona(api, ["accounts"], 4)) as run:
+            stream = run.pages(run.config.resource("accounts"))
+            pages = [batch.rows for batch in stream]
         truth = [r["id"] for r in api.records("accounts")]
     assert [len(p) for p in pages] == [10, 10, 10, 5]
     assert [r["id"] for page in pages for r in page] == truth
+    assert stream.outcome == Outcome("ok")
 
 
 def test_resources_are_fetched_concurrently_within_the_bound() -> None:
@@ -36,14 +38,12 @@ def test_resources_are_fetched_concurrently_within_the_bound() -> None:
     names = ["accounts", "cases", "events"]
     peaks = []
     for concurrency in (8, 2):
-        with serve("persona", size=30, seed=8, latency_ms=40) as api:
-            run = Run(_persona(api, names, concurrency))
+        with serve("persona", size=30, seed=8, latency_ms=40) as api, Run(_persona(api, names, concurrency)) as run:
             streams = [run.pages(run.config.resource(n)) for n in names]
             firsts = [next(s) for s in streams]  # every prefetch thread is running now
             rest = [list(s) for s in streams]
             peaks.append(run.fetcher.peak_in_flight)
-            run.close()
-        assert [len(f) + sum(len(p) for p in r) for f, r in zip(firsts, rest, strict=True)] == [30, 30, 30]
+        assert [len(f.rows) + sum(len(b.rows) for b in r) for f, r in zip(firsts, rest, strict=True)] == [30] * 3
     assert peaks == [3, 2]
 
 
@@ -59,12 +59,11 @@ def test_children_fan_out_concurrently_in_parent_order() -> None:
                     "path": "signature_requests/{sign_req}/followers", "data_selector": "data",
                     "paginator": "single_page"}},
             ]}, concurrency=10, retry_base=RetryPolicy(wait_scale=0))
-        run = Run(config)
-        [parents] = list(run.pages(config.resource("signature_requests")))
-        per_parent = list(run.child_pages(config.resource("followers"), parents))
-        children = [row for rows in per_parent for row in rows]
-        peak = run.fetcher.peak_in_flight
-        run.close()
+        with Run(config) as run:
+            [parents] = [batch.rows for batch in run.pages(config.resource("signature_requests"))]
+            per_parent = [batch.rows for batch in run.child_pages(config.resource("followers"), parents)]
+            children = [row for rows in per_parent for row in rows]
+            peak = run.fetcher.peak_in_flight
         truth = api.children("signature_requests_followers")
     expected = [(p["id"], f["email"]) for p in parents for f in truth[p["id"]]]
     assert [(c["_signature_requests_id"], c["email"]) for c in children] == expected

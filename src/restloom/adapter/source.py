@@ -7,7 +7,6 @@ dlt does the rest: schema, normalisation, state, merge and loading.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -15,16 +14,18 @@ import dlt
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
-from restloom.config.models import Config, ResourceSpec
-from restloom.config.parse import parse
-from restloom.config.retry import RetryPolicy
-from restloom.engine.run import Run
+from restloom.adapter.front import DLT_SECTION, RunOptions, compile_config
+from restloom.adapter.windows import (
+    CursorCheckpoint,
+    dlt_incremental,
+    window_params,
+    window_placeholders,
+)
+from restloom.config.models import Config, IncrementalSpec, ResourceSpec
+from restloom.engine.run import Run, Stream, Window
 from restloom.report import RunReport
 
 DEFAULT_FILE_FORMAT = "parquet"
-DLT_SECTION = "rest_api"
-"""dlt's rest_api source lives in config section ``rest_api``: credentials left out of a config are read
-from ``sources.rest_api.<name>`` there, and here too."""
 REPORT_ATTRIBUTE = "_restloom_report"
 
 
@@ -47,33 +48,22 @@ def rest_api_source(  # noqa: PLR0917 (dlt's positional call shape)
     ``retry_wait_scale`` multiplies every retry wait (``RESTLOOM_RETRY_WAIT_SCALE``; 0 makes them instant).
     """
     section = section or DLT_SECTION
-    parsed = parse(config, concurrency=concurrency or _env_int("RESTLOOM_CONCURRENCY"),
-                   retry_base=RetryPolicy(wait_scale=_wait_scale(retry_wait_scale)),
-                   sections=("sources", section, name or "rest_api"))
+    options = RunOptions.from_env(concurrency=concurrency, retry_wait_scale=retry_wait_scale)
+    parsed = compile_config(config, options=options, sections=("sources", section, name or "rest_api"))
     return build_source(parsed, name=name, section=section, max_table_nesting=max_table_nesting,
                         root_key=root_key, schema=schema, schema_contract=schema_contract, parallelized=parallelized)
 
 
-def _env_int(name: str) -> int | None:
-    value = os.environ.get(name)
-    return int(value) if value else None
-
-
-def _wait_scale(explicit: float | None) -> float:
-    if explicit is not None:
-        return explicit
-    value = os.environ.get("RESTLOOM_RETRY_WAIT_SCALE")
-    return float(value) if value else 1.0
-
-
 def build_source(config: Config, *, name: str | None = None, report: RunReport | None = None,
-                 file_format: str = DEFAULT_FILE_FORMAT, **source_kwargs: Any) -> DltSource:
+                 run: Run | None = None, file_format: str = DEFAULT_FILE_FORMAT, **source_kwargs: Any) -> DltSource:
     """The dlt source of a parsed config; its run statistics go to ``report`` (see ``report_of``).
 
-    ``file_format`` is the loader file format of every table that does not choose its own
+    ``run``: the engine run to draw pages from — a caller that manages its lifecycle (``with Run(...)``)
+    passes it; without one, the source's own run opens when extraction starts and closes when its last
+    resource ends. ``file_format`` is the loader file format of every table that does not choose its own
     (``preferred`` leaves it to dlt's destination default).
     """
-    run = Run(config, report=report)
+    run = run or Run(config, report=report)
     resources = build_resources(config, run, file_format=file_format)
 
     def rest_api() -> list[DltResource]:
@@ -124,58 +114,60 @@ def _hints(spec: ResourceSpec, file_format: str) -> dict[str, Any]:
     return hints
 
 
+def _dlt_items(stream: Stream) -> Iterator[Any]:
+    """The stream's pages as dlt items; a batch whose merge key the engine chose carries it as a hint."""
+    hinted: tuple[str, ...] | None = None
+    for batch in stream:
+        if batch.primary_key is not None and batch.primary_key != hinted:
+            hinted = batch.primary_key
+            yield dlt.mark.with_hints(batch.rows, dlt.mark.make_hints(primary_key=list(hinted)))
+        else:
+            yield batch.rows
+
+
+def _window(spec: IncrementalSpec, cursor: Any) -> Window:
+    return Window(params=window_params(spec, cursor), placeholders=window_placeholders(spec, cursor))
+
+
 def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any]) -> DltResource:
     incremental = spec.endpoint.incremental
 
     if incremental is None:
-        def pages() -> Iterator[list[Any]]:
-            yield from run.pages(spec)
+        def pages() -> Iterator[Any]:
+            yield from _dlt_items(run.pages(spec))
         return dlt.resource(pages, name=spec.name, selected=spec.selected, **hints)
 
-    from restloom.adapter.windows import CursorCheckpoint, dlt_incremental, window_params, window_placeholders
-
     # dlt finds the incremental by the argument's default and binds its state: the call must be there
-    def incremental_pages(cursor: Any = dlt_incremental(incremental)) -> Iterator[list[Any]]:  # noqa: B008
+    def incremental_pages(cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
         checkpoint = CursorCheckpoint(cursor)
-        yield from run.pages(spec, extra_params=window_params(incremental, cursor),
-                             placeholders=window_placeholders(incremental, cursor))
-        if run.report.stats(spec.name).status == "failed":
+        stream = run.pages(spec, _window(incremental, cursor))
+        yield from _dlt_items(stream)
+        if stream.outcome is None or stream.outcome.failed:
             checkpoint.restore()
 
     return dlt.resource(incremental_pages, name=spec.name, selected=spec.selected, **hints)
 
 
 def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, Any]) -> DltResource:
-    hinted: set[str] = set()
-
-    def hinted_rows(parent_page: Any, window: Mapping[str, Any]) -> Iterator[Any]:
-        page = parent_page if isinstance(parent_page, list) else [parent_page]
-        for rows in run.child_pages(spec, page, **window):
-            override = run.key_overrides.get(spec.name)
-            if override is not None and spec.name not in hinted:
-                hinted.add(spec.name)
-                yield dlt.mark.with_hints(rows, dlt.mark.make_hints(primary_key=list(override)))
-            else:
-                yield rows
-
     incremental = spec.endpoint.incremental
     if incremental is None:
         def children(parent_page: Any) -> Iterator[Any]:
-            yield from hinted_rows(parent_page, {})
+            yield from _dlt_items(run.child_pages(spec, _as_page(parent_page)))
         return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
-
-    from restloom.adapter.windows import CursorCheckpoint, dlt_incremental, window_params, window_placeholders
 
     def incremental_children(parent_page: Any, cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
         checkpoint = CursorCheckpoint(cursor)
-        window = {"extra_params": window_params(incremental, cursor),
-                  "placeholders": window_placeholders(incremental, cursor)}
-        yield from hinted_rows(parent_page, window)
-        if run.report.stats(spec.name).status == "failed":
+        stream = run.child_pages(spec, _as_page(parent_page), _window(incremental, cursor))
+        yield from _dlt_items(stream)
+        if stream.outcome is None or stream.outcome.failed:
             checkpoint.restore()
 
     return dlt.transformer(incremental_children, data_from=parent, name=spec.name, selected=spec.selected,
                            **hints)
+
+
+def _as_page(parent_page: Any) -> list[Any]:
+    return parent_page if isinstance(parent_page, list) else [parent_page]
 
 
 def _apply_step(resource: DltResource, step: Mapping[str, Any]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import sys
@@ -14,6 +13,7 @@ import dlt
 
 from restloom.adapter.source import DEFAULT_FILE_FORMAT, build_source
 from restloom.config.models import Config
+from restloom.engine.run import Run
 from restloom.report import RunReport
 
 
@@ -32,29 +32,23 @@ class SyncResult:
         return not self.report.failed
 
 
-def with_base_url(config: Config, base_url: str | None) -> Config:
-    """The config with the client's base URL replaced (``--base-url``)."""
-    if not base_url:
-        return config
-    return dataclasses.replace(config, client=dataclasses.replace(config.client, base_url=base_url))
-
-
 def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dataset_name: str | None = None,
          resources: list[str] | None = None, report: RunReport | None = None, pipelines_dir: str | None = None,
          source_name: str | None = None, file_format: str = DEFAULT_FILE_FORMAT,
          refresh: str | None = None) -> SyncResult:
     """Extract every (or the chosen) resource and load it; resource failures are in the report."""
     report = report or RunReport()
-    source = build_source(config, name=source_name, report=report, file_format=file_format)
-    if resources:
-        source = source.with_resources(*resources)
     pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
                             dataset_name=dataset_name or f"{pipeline_name}_data",
                             pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default
-    try:
-        load_info = run_steps(pipeline, source, refresh=refresh)
-    finally:
-        report.close()
+    with Run(config, report=report) as run:
+        source = build_source(config, name=source_name, run=run, file_format=file_format)
+        if resources:
+            source = source.with_resources(*resources)
+        try:
+            load_info = run_steps(pipeline, source, refresh=refresh)
+        finally:
+            report.close()
     return SyncResult(report=report, landed=landed_rows(pipeline, config), load_info=load_info, pipeline=pipeline)
 
 

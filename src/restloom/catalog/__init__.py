@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from restloom.adapter.sync import with_base_url
-from restloom.config import parse, resolve_secrets
+from restloom.adapter.front import RunOptions, compile_config
+from restloom.config import resolve_secrets
 from restloom.config.files import is_secret_ref
 from restloom.config.models import Config
 from restloom.errors import ConfigError, ConfigIssue
@@ -60,6 +60,6 @@ def catalog_raw(name: str) -> dict[str, Any]:
     return raw
 
 
-def load_connector(name: str, *, base_url: str | None = None) -> Config:
+def load_connector(name: str, *, base_url: str | None = None, options: RunOptions | None = None) -> Config:
     """The parsed catalog connector ``name`` (secrets resolved), its base URL optionally replaced."""
-    return with_base_url(parse(catalog_raw(name)), base_url)
+    return compile_config(catalog_raw(name), options=options).with_base_url(base_url)

@@ -13,9 +13,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from restloom.adapter.front import compile_config
 from restloom.cli.describe import describe_config
 from restloom.cli.summary import print_summary, progress
-from restloom.config import load_file, parse
+from restloom.config import load_file
 from restloom.config.models import Config
 from restloom.errors import ConfigError
 
@@ -25,13 +26,13 @@ err_console = Console(stderr=True)
 
 
 def _load(config_file: Path, *, base_url: str | None = None) -> Config:
-    from restloom.adapter.sync import with_base_url
-    from restloom.catalog import catalog_names, catalog_raw
+    """The config of a file or catalog connector through the front door (run options from the environment)."""
+    from restloom.catalog import catalog_names, load_connector
 
     try:
         if not config_file.exists() and str(config_file) in catalog_names():
-            return with_base_url(parse(catalog_raw(str(config_file))), base_url)
-        return with_base_url(parse(load_file(config_file)), base_url)
+            return load_connector(str(config_file), base_url=base_url)
+        return compile_config(load_file(config_file)).with_base_url(base_url)
     except ConfigError as exc:
         err_console.print(f"{config_file}: {exc}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc

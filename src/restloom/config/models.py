@@ -6,6 +6,7 @@ Every shorthand of dlt's rest_api dialect and of the extended (seed) dialect has
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -151,6 +152,12 @@ class Config:
     dlt_resources: tuple[Any, ...] = ()
     notices: tuple[str, ...] = ()
     concurrency: int = 8
+
+    def with_base_url(self, base_url: str | None) -> Config:
+        """The config with the client's base URL replaced (``--base-url``); unchanged when None."""
+        if not base_url:
+            return self
+        return dataclasses.replace(self, client=dataclasses.replace(self.client, base_url=base_url))
 
     def resource(self, name: str) -> ResourceSpec:
         """The resource called ``name``."""

@@ -1,6 +1,15 @@
 """One run of a config: the shared fetcher, auth objects and thread pool, and the page streams of
 every resource — top-level resources prefetched concurrently, children fanned out over each parent
 page — with failures contained to the resource they happen in.
+
+A run has a lifecycle. What it holds that reaches outside itself — the log filter that keeps its
+secrets out of urllib3's, dlt's and restloom's loggers, the fan-out threads, the pooled connections —
+is taken when the first stream starts and released when the last one ends, or when a ``with Run(...)``
+block exits (``close``). A run released and used again opens anew.
+
+The adapter receives typed values: a ``Stream`` of ``Batch``es (whole pages, with the primary key
+the engine chose when it had to fall back), whose ``outcome`` says, once the stream is exhausted,
+whether the resource (or that parent page's children) loaded or failed and why.
 """
 
 from __future__ import annotations
@@ -8,9 +17,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
 
 from restloom.config.models import AuthSpec, Config, ResourceSpec
 from restloom.engine.pages import PageSource, check_primary_key, iter_pages, missing_key_fields
@@ -20,10 +31,70 @@ from restloom.http.auth import auth_secrets, build_auth
 from restloom.http.client import Fetcher
 from restloom.http.redact import Redactor
 from restloom.report import RunReport
+from restloom.text import truncate
+
+__all__ = ["Batch", "Outcome", "Run", "Stream", "Window"]
 
 log = logging.getLogger("restloom")
 PREFETCH_PAGES = 4
 REDACTED_LOGGERS = ("urllib3.connectionpool", "restloom", "dlt")
+_DONE = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One page of records for the adapter. ``primary_key``: the key the engine merges this resource on
+    instead of the configured one (a child whose inherited key its rows lack), else None."""
+
+    rows: list[Any]
+    primary_key: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a stream ended: ``ok``, or ``failed`` with the (redacted) reason."""
+
+    status: Literal["ok", "failed"]
+    reason: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """True when the resource failed (its cursor must not move)."""
+        return self.status == "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What an incremental window adds to a resource's requests: query params and placeholder values
+    (``{incremental.start_value}``)."""
+
+    params: Mapping[str, Any]
+    placeholders: Mapping[str, Any]
+
+
+NO_WINDOW = Window(params={}, placeholders={})
+
+
+class Stream(Iterator[Batch]):
+    """The batches of one resource (or of one parent page's children); ``outcome`` once exhausted."""
+
+    def __init__(self, batches: Generator[Batch, None, Outcome]) -> None:
+        self._batches = batches
+        self.outcome: Outcome | None = None
+
+    def __iter__(self) -> Stream:
+        return self
+
+    def __next__(self) -> Batch:
+        try:
+            return next(self._batches)
+        except StopIteration as stop:
+            self.outcome = stop.value
+            raise StopIteration from None
+
+    def close(self) -> None:
+        """Stop early (the stream's resources are released)."""
+        self._batches.close()
 
 
 class RedactingFilter(logging.Filter):
@@ -39,26 +110,69 @@ class RedactingFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
-_DONE = object()
 
 
 class Run:
-    """Shared state of one extraction: created lazily, when the first resource starts."""
+    """Shared state of one extraction; see the module docstring for its lifecycle."""
 
     def __init__(self, config: Config, *, report: RunReport | None = None) -> None:
         self.config = config
         self.report = report or RunReport()
         self.report.notices.extend(config.notices)
-        self._lock = threading.Lock()
-        self._fetcher: Fetcher | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.RLock()
         self._auth: dict[int, Any] = {}
-        self.key_overrides: dict[str, tuple[str, ...]] = {}
+        self._keys: dict[str, tuple[str, ...]] = {}
+        self._failed: dict[str, str] = {}
+        self._users = 0
+        self._pool: ThreadPoolExecutor | None = None
         self.redactor = Redactor(secrets=tuple(self._secrets()))
         self._log_filter = RedactingFilter(self.redactor)
-        for name in REDACTED_LOGGERS:
-            logging.getLogger(name).addFilter(self._log_filter)
+        self._filtering = False
+        self.fetcher = Fetcher(concurrency=config.concurrency, report=self.report, redactor=self.redactor,
+                               session=config.client.session)
 
+    # -- lifecycle ------------------------------------------------------------------------------
+    def __enter__(self) -> Run:
+        self._acquire()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    def _acquire(self) -> None:
+        with self._lock:
+            self._users += 1
+            if not self._filtering:
+                for name in REDACTED_LOGGERS:
+                    logging.getLogger(name).addFilter(self._log_filter)
+                self._filtering = True
+
+    def _release(self) -> None:
+        with self._lock:
+            self._users = max(0, self._users - 1)
+            if self._users == 0:
+                self.close()
+
+    def close(self) -> None:
+        """Remove the log filter, stop the fan-out threads, release connections (idempotent)."""
+        with self._lock:
+            self._users = 0
+            if self._filtering:
+                for name in REDACTED_LOGGERS:
+                    logging.getLogger(name).removeFilter(self._log_filter)
+                self._filtering = False
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+            self.fetcher.close()
+
+    @property
+    def is_open(self) -> bool:
+        """True while the run holds its log filter (a stream is running or a ``with`` block is open)."""
+        return self._filtering
+
+    # -- shared parts ---------------------------------------------------------------------------
     def _secrets(self) -> list[str]:
         found: list[str] = []
         for spec in self.config.resources:
@@ -75,76 +189,71 @@ class Run:
             return self._auth[id(spec)]
 
     @property
-    def fetcher(self) -> Fetcher:
-        with self._lock:
-            if self._fetcher is None:
-                self._fetcher = Fetcher(concurrency=self.config.concurrency, report=self.report,
-                                        redactor=self.redactor, session=self.config.client.session)
-            return self._fetcher
-
-    @property
     def pool(self) -> ThreadPoolExecutor:
+        """The fan-out threads (at most ``concurrency``), started on first use."""
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="restloom-fanout")
             return self._pool
 
-    def close(self) -> None:
-        """Release threads and connections."""
-        for name in REDACTED_LOGGERS:
-            logging.getLogger(name).removeFilter(self._log_filter)
-        with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
-            if self._fetcher is not None:
-                self._fetcher.close()
-                self._fetcher = None
-
     def page_source(self, spec: ResourceSpec) -> PageSource:
+        """What the page loop of ``spec`` needs from this run."""
         return PageSource(spec=spec, base_url=self.config.client.base_url, fetcher=self.fetcher,
                           report=self.report, auth=self.auth_for(spec.endpoint.auth))
 
-    def pages(self, spec: ResourceSpec, *, extra_params: Mapping[str, Any] | None = None,
-              placeholders: Mapping[str, Any] | None = None) -> Iterator[list[Any]]:
-        """The pages of a top-level resource, fetched ahead on a thread of its own; failures contained.
+    # -- streams --------------------------------------------------------------------------------
+    def pages(self, spec: ResourceSpec, window: Window = NO_WINDOW) -> Stream:
+        """The pages of a top-level resource, fetched ahead on a thread of its own; failures contained."""
+        return Stream(self._top_level(spec, window))
 
-        ``placeholders`` fill ``{name}`` in the path, params, json and headers (``incremental.start_value``).
-        """
-        self.report.start(spec.name)
-        source = self.page_source(spec)
-        yield from self._contained(spec, prefetch(lambda: iter_pages(source, extra_params=extra_params,
-                                                                     placeholders=placeholders)))
-        if self.report.stats(spec.name).status != "failed":
-            self.report.finish(spec.name)
-
-    def child_pages(self, spec: ResourceSpec, parent_page: list[Any], *,
-                    extra_params: Mapping[str, Any] | None = None,
-                    placeholders: Mapping[str, Any] | None = None) -> Iterator[list[Any]]:
+    def child_pages(self, spec: ResourceSpec, parent_page: list[Any], window: Window = NO_WINDOW) -> Stream:
         """The children of one parent page, fetched concurrently, yielded in parent order."""
-        self.report.start(spec.name)
-        if self.report.stats(spec.name).status == "failed":
-            return
+        return Stream(self._children(spec, parent_page, window))
+
+    def _top_level(self, spec: ResourceSpec, window: Window) -> Generator[Batch, None, Outcome]:
+        self._acquire()
+        try:
+            self.report.start(spec.name)
+            source = self.page_source(spec)
+            pages = prefetch(lambda: iter_pages(source, extra_params=window.params,
+                                                placeholders=window.placeholders))
+            outcome = yield from self._contained(spec, (Batch(rows) for rows in pages))
+            if not outcome.failed:
+                self.report.finish(spec.name)
+            return outcome
+        finally:
+            self._release()
+
+    def _children(self, spec: ResourceSpec, parent_page: list[Any],
+                  window: Window) -> Generator[Batch, None, Outcome]:
+        self._acquire()
+        try:
+            self.report.start(spec.name)
+            if spec.name in self._failed:
+                return Outcome("failed", self._failed[spec.name])
+            return (yield from self._contained(spec, self._fan_out(spec, parent_page, window)))
+        finally:
+            self._release()
+
+    def _fan_out(self, spec: ResourceSpec, parent_page: list[Any], window: Window) -> Iterator[Batch]:
         source = self.page_source(spec)
 
         def one_parent(record: Any) -> list[Any]:
             rows: list[Any] = []
-            for page in iter_pages(source, parent=record, extra_params=extra_params, placeholders=placeholders):
+            for page in iter_pages(source, parent=record, extra_params=window.params,
+                                   placeholders=window.placeholders):
                 rows.extend(page)
             if spec.include_from_parent and rows:
                 extra = parent_columns(spec, record)
                 rows = [{**row, **extra} if isinstance(row, Mapping) else row for row in rows]
             return rows
 
-        def all_children() -> Iterator[list[Any]]:
-            # fetched concurrently, handed on one parent at a time (dlt's incremental on a child then
-            # advances between parents exactly as it does in dlt's rest_api)
-            for rows in self.pool.map(one_parent, parent_page):
-                if rows:
-                    self._child_key(spec, rows[0])
-                    yield rows
-
-        yield from self._contained(spec, all_children())
+        # fetched concurrently, handed on one parent at a time (dlt's incremental on a child then
+        # advances between parents exactly as it does in dlt's rest_api)
+        for rows in self.pool.map(one_parent, parent_page):
+            if rows:
+                self._child_key(spec, rows[0])
+                yield Batch(rows, self._keys.get(spec.name))
 
     def _child_key(self, spec: ResourceSpec, row: Any) -> None:
         """Check a child's primary key on its first row; an inherited key it lacks falls back.
@@ -153,32 +262,37 @@ class Run:
         the rows lack it, they are merged on the parent key plus the row's own scalar fields (with a
         warning) instead of failing. A key the resource declares itself must be there.
         """
-        if not spec.primary_key or spec.name in self.key_overrides or not missing_key_fields(spec, row):
+        if not spec.primary_key or spec.name in self._keys or not missing_key_fields(spec, row):
             return
         if spec.primary_key_declared or not spec.include_from_parent:
             check_primary_key(spec, row)
         parent_keys = [name for name in parent_column_names(spec) if name in row]
         own = [k for k, v in row.items() if k not in parent_keys and not isinstance(v, dict | list)]
         fallback = tuple(parent_keys + own)
-        self.key_overrides[spec.name] = fallback
+        self._keys[spec.name] = fallback
         message = (f"primary key '{', '.join(spec.primary_key)}' (from resource_defaults) is missing from its "
                    f"records; merging on {', '.join(fallback)} instead (set primary_key on the resource to choose)")
         self.report.warn(spec.name, message)
         log.warning("resource '%s': %s", spec.name, message)
 
-    def _contained(self, spec: ResourceSpec, pages: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    def _contained(self, spec: ResourceSpec, batches: Iterator[Batch]) -> Generator[Batch, None, Outcome]:
+        """The batches, counted; a failure ends them and becomes the outcome (the other resources go on)."""
         try:
-            for page in pages:
-                self.report.count(spec.name, rows=len(page))
-                yield page
+            for batch in batches:
+                self.report.count(spec.name, rows=len(batch.rows))
+                yield batch
         except ResourceError as exc:
-            message = self.redactor.text(exc.reason)
-            log.error("resource '%s' failed: %s", spec.name, message)
-            self.report.finish(spec.name, error=message)
+            return self._fail(spec, self.redactor.text(exc.reason))
         except Exception as exc:  # a bug or an unforeseen response: still only this resource fails
-            message = self.redactor.text(f"unexpected {type(exc).__name__}: {exc}")[:300]
-            log.exception("resource '%s' failed: %s", spec.name, message)
-            self.report.finish(spec.name, error=message)
+            log.debug("resource '%s' failed", spec.name, exc_info=True)
+            return self._fail(spec, truncate(self.redactor.text(f"unexpected {type(exc).__name__}: {exc}"), 300))
+        return Outcome("ok")
+
+    def _fail(self, spec: ResourceSpec, message: str) -> Outcome:
+        log.error("resource '%s' failed: %s", spec.name, message)
+        self._failed[spec.name] = message
+        self.report.finish(spec.name, error=message)
+        return Outcome("failed", message)
 
 
 def prefetch(make: Callable[[], Iterator[list[Any]]], *, depth: int = PREFETCH_PAGES) -> Iterator[list[Any]]:
