@@ -147,6 +147,11 @@ class SimulatedAPI:
         """Every request seen so far, in arrival order."""
         return self._sim.log.snapshot()
 
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests the server was answering at once so far."""
+        return self._sim.peak_in_flight
+
     def clear_requests(self) -> None:
         """Forget the request log (fault counters keep running)."""
         self._sim.log.clear()

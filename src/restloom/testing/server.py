@@ -55,14 +55,15 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        outcome = self.server.simulation.handle(self.command, self.path, headers, self.server.root_url,
-                                                body=body)
-        if outcome.delay_s:
-            time.sleep(outcome.delay_s)
-        if outcome.response is None:
-            self.close_connection = True
-            return
-        self.wfile.write(render(outcome.response, head_only=head_only))
+        with self.server.simulation.serving():
+            outcome = self.server.simulation.handle(self.command, self.path, headers, self.server.root_url,
+                                                    body=body)
+            if outcome.delay_s:
+                time.sleep(outcome.delay_s)
+            if outcome.response is None:
+                self.close_connection = True
+                return
+            self.wfile.write(render(outcome.response, head_only=head_only))
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr logging: the request log is the record."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -44,6 +46,21 @@ class Simulation:
         self._lock = threading.Lock()
         self._overall = 0
         self._per_path: Counter[str] = Counter()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Count a request as in flight while the transport answers it (``peak_in_flight`` is the most
+        the server ever had at once: what a client's concurrency bound is checked against)."""
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
     def handle(self, method: str, target: str, headers: dict[str, str], root_url: str, *,
                body: bytes = b"") -> Outcome:
