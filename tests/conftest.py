@@ -12,7 +12,7 @@ import pytest
 
 from restloom.adapter.sync import SyncResult, sync
 from restloom.config import parse
-from restloom.config.retry import RetryPolicy
+from restloom.config.models import RetryPolicy
 from restloom.testing.fixtures import simulated_api  # noqa: F401
 
 Sync = Callable[..., SyncResult]

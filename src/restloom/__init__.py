@@ -1,4 +1,8 @@
-"""restloom: declarative REST API descriptions in, reliable, fast, incremental syncs out."""
+"""restloom: declarative REST API descriptions in, reliable, fast, incremental syncs out.
+
+The public surface, chosen on purpose and listed in ``__all__``: what a user of the library and the
+command line need. It imports from every layer; nothing inside restloom imports it.
+"""
 
 from restloom.adapter.source import report_of, rest_api_source
 from restloom.errors import ConfigError, ConfigIssue, ResourceError, RestloomError

@@ -23,7 +23,6 @@ mutating methods (``response.update(...)``) and huge ``*``/``**`` results by rai
 
 from __future__ import annotations
 
-import difflib
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from restloom.errors import ConfigError, ConfigIssue
+from restloom.text import did_you_mean, truncate
 
 __all__ = [
     "KNOWN_PAGINATOR_VARIABLES",
@@ -118,7 +118,7 @@ class Expression:
             value = self._run(dict(context))
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
-            raise ExpressionEvaluationError(self, _truncate(reason, 200)) from exc
+            raise ExpressionEvaluationError(self, truncate(reason, 200)) from exc
         return None if isinstance(value, jinja2.Undefined) else value
 
 
@@ -137,7 +137,7 @@ def compile_expression(
         run = _compile(tree, native=native)  # unknown filters and tests are reported here
     except jinja2.TemplateSyntaxError as exc:
         message = f"invalid expression: {(exc.message or '').rstrip('.')} in {_quote(source)}"
-        raise ConfigError([ConfigIssue(path, _truncate(message, _MESSAGE_LIMIT))]) from exc
+        raise ConfigError([ConfigIssue(path, truncate(message, _MESSAGE_LIMIT))]) from exc
     return Expression(source=source, path=path, _run=run)
 
 
@@ -199,7 +199,7 @@ def _check(
         issues.append(ConfigIssue(path, _unknown_variable_message(name, known_variables)))
     for attribute in sorted(_private_attributes(tree)):
         message = f"access to {attribute!r} is not allowed in {_quote(source)}"
-        issues.append(ConfigIssue(path, _truncate(message, _MESSAGE_LIMIT)))
+        issues.append(ConfigIssue(path, truncate(message, _MESSAGE_LIMIT)))
     return issues
 
 
@@ -214,16 +214,9 @@ def _private_attributes(tree: nodes.Template) -> set[str]:
 
 def _unknown_variable_message(name: str, known_variables: Sequence[str]) -> str:
     message = f"unknown variable {name!r} (known: {', '.join(known_variables)})"
-    close = difflib.get_close_matches(name, known_variables, n=1)
-    if close:
-        message += f" — did you mean {close[0]!r}?"
-    return _truncate(message, _MESSAGE_LIMIT)
+    return truncate(message + did_you_mean(name, known_variables), _MESSAGE_LIMIT)
 
 
 def _quote(source: str) -> str:
     shown = source if len(source) <= _SOURCE_LIMIT else source[: _SOURCE_LIMIT - 3] + "..."
     return f"'{shown}'"
-
-
-def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

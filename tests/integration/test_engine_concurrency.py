@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from restloom.config import parse
-from restloom.config.retry import RetryPolicy
+from restloom.config.models import RetryPolicy
 from restloom.engine import Run
 from restloom.engine.run import Outcome
 from restloom.testing import serve

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import requests
 
-from restloom.config.retry import DEFAULT_RETRY_STATUSES, RetryPolicy, retry_policy_from_config
+from restloom.config.models import DEFAULT_RETRY_STATUSES, RetryPolicy
+from restloom.config.retry import retry_policy_from_config
 from restloom.errors import ConfigError, ConfigIssue
 from restloom.http.retry import Decision, decide, parse_retry_after, wait_from_headers
 

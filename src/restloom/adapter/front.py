@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from restloom.config.models import Config
+from restloom.config.models import Config, RetryPolicy
 from restloom.config.parse import parse
-from restloom.config.retry import RetryPolicy
 from restloom.errors import ConfigError, ConfigIssue
 
 __all__ = ["CONCURRENCY_ENV", "DLT_SECTION", "WAIT_SCALE_ENV", "RunOptions", "compile_config"]

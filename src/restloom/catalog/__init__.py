@@ -3,7 +3,7 @@
 Each ``<name>.yaml`` here is a config in dlt's ``rest_api_source`` format (plus restloom's extended
 cursor), corrected from its seed; its header comments say what changed and which secrets to export.
 Secrets are references (``{secret: name}``), resolved through ``dlt.secrets`` when a connector is
-loaded, so the files never hold a credential.
+loaded, so the files never hold a credential. It imports ``config`` and the adapter's front door.
 """
 
 from __future__ import annotations

@@ -7,12 +7,12 @@ Every shorthand of dlt's rest_api dialect and of the extended (seed) dialect has
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from restloom.config.retry import RetryPolicy
 from restloom.config.selectors import Selector
 from restloom.expressions import Expression
 
@@ -21,6 +21,30 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 def _empty() -> Mapping[str, Any]:
     return EMPTY
+
+DEFAULT_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryPolicy:
+    """When to retry a request and how long to wait; waits in seconds, see ``restloom.http.retry``."""
+
+    retry_on_status: frozenset[int] = DEFAULT_RETRY_STATUSES
+    max_retries: int = 5
+    backoff_factor: float = 1.0
+    backoff_max: float = 60.0
+    jitter: float = 0.25
+    retry_after_max: float = 300.0
+    retry_on_errors: bool = True
+    wait_scale: float = 1.0
+
+    def backoff(self, attempt: int) -> float:
+        """The unscaled exponential wait before retry ``attempt`` (0-based), jitter applied."""
+        base = min(self.backoff_max, self.backoff_factor * 2.0 ** min(attempt, 64))  # 2**64 s exceeds any cap
+        if self.jitter == 0:
+            return base
+        return base * random.uniform(1 - self.jitter, 1 + self.jitter)
+
 
 CursorSource = Literal["path", "expression", "last_record"]
 

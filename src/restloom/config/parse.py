@@ -29,9 +29,10 @@ from restloom.config.models import (
     Config,
     EndpointSpec,
     ResourceSpec,
+    RetryPolicy,
 )
 from restloom.config.paginators import parse_paginator
-from restloom.config.retry import RetryPolicy, retry_policy_from_config
+from restloom.config.retry import retry_policy_from_config
 from restloom.config.selectors import compile_selector
 from restloom.config.unused import unused_settings
 from restloom.errors import ConfigError

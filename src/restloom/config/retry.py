@@ -8,39 +8,15 @@ Keys: ``retry_on_status_codes``, ``max_retries``, ``backoff_factor``, ``backoff_
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from restloom.config.models import RetryPolicy
 from restloom.errors import ConfigError, ConfigIssue
 from restloom.text import did_you_mean, truncate
 
-__all__ = ["DEFAULT_RETRY_STATUSES", "RetryPolicy", "retry_policy_from_config"]
-
-DEFAULT_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RetryPolicy:
-    """When to retry a request and how long to wait; see the module docstring for the units."""
-
-    retry_on_status: frozenset[int] = DEFAULT_RETRY_STATUSES
-    max_retries: int = 5
-    backoff_factor: float = 1.0
-    backoff_max: float = 60.0
-    jitter: float = 0.25
-    retry_after_max: float = 300.0
-    retry_on_errors: bool = True
-    wait_scale: float = 1.0
-
-    def backoff(self, attempt: int) -> float:
-        """The unscaled exponential wait before retry ``attempt`` (0-based), jitter applied."""
-        base = min(self.backoff_max, self.backoff_factor * 2.0 ** min(attempt, 64))  # 2**64 s exceeds any cap
-        if self.jitter == 0:
-            return base
-        return base * random.uniform(1 - self.jitter, 1 + self.jitter)
-
+__all__ = ["retry_policy_from_config"]
 
 _NUMBER = "a number >= 0"
 _CONFIG_KEYS: dict[str, str] = {

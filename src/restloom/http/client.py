@@ -20,7 +20,7 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from restloom.config.retry import RetryPolicy
+from restloom.config.models import RetryPolicy
 from restloom.errors import AuthError, ResponseError, RetriesExhausted
 from restloom.http.actions import ResponseActions
 from restloom.http.redact import Redactor

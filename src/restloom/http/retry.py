@@ -26,7 +26,7 @@ from typing import Literal
 
 import requests
 
-from restloom.config.retry import RetryPolicy
+from restloom.config.models import RetryPolicy
 
 __all__ = [
     "TRANSIENT_ERRORS",

@@ -4,6 +4,9 @@ pagination style dlt knows, for differential tests), served over real HTTP.
 ``serve("persona", size=25, seed=7)`` returns a ``SimulatedAPI``; use it in a ``with`` block. See
 ``SimulatedAPI`` for ground truth, the request log, mutation and faults, ``FaultPlan`` for fault
 injection, and ``restloom.testing.fixtures`` for pytest fixtures.
+
+It stands apart from the product's layers: it imports nothing else of restloom, so the simulated APIs
+never depend on the code they test.
 """
 
 from restloom.testing.api import SimulatedAPI, serve

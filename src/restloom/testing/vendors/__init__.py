@@ -1,4 +1,7 @@
-"""The registry of simulated vendors, in ``API_NAMES`` order."""
+"""The registry of simulated vendors, in ``API_NAMES`` order.
+
+Each vendor module imports only ``restloom.testing``'s own building blocks.
+"""
 
 from __future__ import annotations
 
