@@ -1,27 +1,20 @@
-"""The seed configs, taken from the code block of each seed file in ../shared/seeds (never retyped)."""
+"""The seed configs, copied byte for byte into tests/fixtures/seeds (never retyped)."""
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from restloom.config.files import load_file
 
-SEEDS_DIR = Path(os.environ.get("RESTLOOM_SEEDS_DIR", Path(__file__).resolve().parents[2] / "shared" / "seeds"))
-SEED_FILES = {
-    "persona": "000_", "opsgenie": "001_", "easypost": "002_", "yousign": "003_", "zendesk_talk": "004_",
-}
-CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+SEEDS_DIR = Path(__file__).resolve().parent / "fixtures" / "seeds"
+SEED_APIS = ("persona", "opsgenie", "easypost", "yousign", "zendesk_talk")
 
 
 def seed_code(api: str) -> str:
-    """The Python code block of the seed file for ``api``."""
-    [path] = [p for p in SEEDS_DIR.iterdir() if p.name.startswith(SEED_FILES[api])]
-    match = CODE_BLOCK.search(path.read_text(encoding="utf-8"))
-    assert match, f"no python code block in {path}"
-    return match.group(1)
+    """The Python code of the seed config for ``api``."""
+    return (SEEDS_DIR / f"{api}.py").read_text(encoding="utf-8")
 
 
 def seed_config(api: str, *, base_url: str, secrets: dict[str, str], tmp_path: Path) -> dict[str, Any]:
