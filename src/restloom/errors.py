@@ -2,13 +2,12 @@
 
 RestloomError                      base of everything restloom raises on purpose
 ├── ConfigError                    fix the config: carries every ConfigIssue (path + message)
-├── ResourceError                  skip the resource: it failed, the others go on
-│   ├── AuthError                  401/403: credentials are wrong or missing
-│   ├── RetriesExhausted           a retryable failure outlived the retry policy
-│   ├── ResponseError              a non-retryable HTTP status or an unreadable body
-│   ├── PrimaryKeyMissing          records lack the primary key the resource declares
-│   └── ExpressionError            a stop_condition / cursor_value failed on a real response
-└── SyncError                      stop: the run as a whole failed (e.g. the destination)
+└── ResourceError                  skip the resource: it failed, the others go on
+    ├── AuthError                  401/403: credentials are wrong or missing
+    ├── RetriesExhausted           a retryable failure outlived the retry policy
+    ├── ResponseError              a non-retryable HTTP status or an unreadable body
+    ├── PrimaryKeyMissing          records lack the primary key the resource declares
+    └── ExpressionError            a stop_condition / cursor_value failed on a real response
 
 Messages say what happened, where (resource, URL without secrets, config path) and what to do.
 Response bodies are truncated and credentials never appear (see ``restloom.http.redact``).
@@ -28,7 +27,6 @@ __all__ = [
     "ResponseError",
     "RestloomError",
     "RetriesExhausted",
-    "SyncError",
 ]
 
 
@@ -84,7 +82,3 @@ class PrimaryKeyMissing(ResourceError):
 
 class ExpressionError(ResourceError):
     """A config expression (stop_condition, cursor_value) failed on a real response."""
-
-
-class SyncError(RestloomError):
-    """The run as a whole failed (the destination, the pipeline); nothing more can be done now."""
