@@ -218,5 +218,4 @@ def _unknown_variable_message(name: str, known_variables: Sequence[str]) -> str:
 
 
 def _quote(source: str) -> str:
-    shown = source if len(source) <= _SOURCE_LIMIT else source[: _SOURCE_LIMIT - 3] + "..."
-    return f"'{shown}'"
+    return f"'{truncate(source, _SOURCE_LIMIT)}'"

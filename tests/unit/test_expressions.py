@@ -151,7 +151,7 @@ def test_long_sources_are_truncated_in_messages() -> None:
     with pytest.raises(ConfigError) as caught:
         compile_expression(source, path=PATH)
     (issue,) = caught.value.issues
-    assert issue.message == f"invalid expression: unexpected ']' in '{source[:77]}...'"
+    assert issue.message == f"invalid expression: unexpected ']' in '{source[:80]}...({len(source) - 80} more characters)'"
     assert len(issue.message) < 300
 
 

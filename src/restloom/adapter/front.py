@@ -17,6 +17,7 @@ from typing import Any
 from restloom.config.models import Config, RetryPolicy
 from restloom.config.parse import parse
 from restloom.errors import ConfigError, ConfigIssue
+from restloom.text import truncate
 
 __all__ = ["CONCURRENCY_ENV", "DLT_SECTION", "WAIT_SCALE_ENV", "RunOptions", "compile_config"]
 
@@ -57,7 +58,7 @@ def _env_number(env: Mapping[str, str], name: str, kind: type, issues: list[Conf
     except ValueError:
         value = None
     if value is None or not math.isfinite(value) or value < minimum:
-        issues.append(ConfigIssue(f"${name}", f"expected {expected}, got {text[:40]!r}"))
+        issues.append(ConfigIssue(f"${name}", f"expected {expected}, got {truncate(text, 40)!r}"))
         return None
     return value
 

@@ -19,6 +19,7 @@ from restloom.cli.summary import print_summary, progress
 from restloom.config import load_file
 from restloom.config.models import Config
 from restloom.errors import ConfigError
+from restloom.text import truncate
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Declarative REST APIs into a database.")
 console = Console()
@@ -75,7 +76,7 @@ def _sync(config: Config, **kwargs: Any) -> int:
             result = sync(config, report=report, **kwargs)
     except Exception as exc:
         print_summary(console, report)
-        err_console.print(f"[red]load failed[/]: {type(exc).__name__}: {str(exc)[:500]}", highlight=False)
+        err_console.print(f"[red]load failed[/]: {type(exc).__name__}: {truncate(str(exc), 500)}", highlight=False)
         return 1
     print_summary(console, result.report, landed=result.landed)
     for stats in result.report.failed:

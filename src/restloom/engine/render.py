@@ -12,6 +12,7 @@ from dlt.common import jsonpath
 
 from restloom.config.models import ResourceSpec
 from restloom.errors import ResourceError
+from restloom.text import truncate
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,8 @@ def _fill(text: str, values: Mapping[str, Any], *, resource: str) -> str:
     try:
         return _FORMATTER.format(text, **values)
     except (KeyError, IndexError, ValueError, AttributeError) as exc:
-        raise ResourceError(resource, f"cannot fill the placeholders of {text[:80]!r}: {exc!r} (write a literal "
+        shown = truncate(text, 80)
+        raise ResourceError(resource, f"cannot fill the placeholders of {shown!r}: {exc!r} (write a literal "
                             "brace as {{ or }})") from exc
 
 
