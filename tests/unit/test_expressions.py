@@ -151,7 +151,8 @@ def test_long_sources_are_truncated_in_messages() -> None:
     with pytest.raises(ConfigError) as caught:
         compile_expression(source, path=PATH)
     (issue,) = caught.value.issues
-    assert issue.message == f"invalid expression: unexpected ']' in '{source[:80]}...({len(source) - 80} more characters)'"
+    shown = f"{source[:80]}...({len(source) - 80} more characters)"
+    assert issue.message == f"invalid expression: unexpected ']' in '{shown}'"
     assert len(issue.message) < 300
 
 
