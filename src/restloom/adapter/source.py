@@ -15,9 +15,11 @@ import dlt
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
+from restloom.config.auth import DEFAULT_SECTIONS
 from restloom.config.models import Config, ResourceSpec
 from restloom.config.parse import parse
 from restloom.config.retry import RetryPolicy
+from restloom.config.secrets import resolve
 from restloom.engine.run import Run
 from restloom.report import RunReport
 
@@ -48,10 +50,10 @@ def rest_api_source(  # noqa: PLR0917 (dlt's positional call shape)
     """
     section = section or DLT_SECTION
     parsed = parse(config, concurrency=concurrency or _env_int("RESTLOOM_CONCURRENCY"),
-                   retry_base=RetryPolicy(wait_scale=_wait_scale(retry_wait_scale)),
-                   sections=("sources", section, name or "rest_api"))
+                   retry_base=RetryPolicy(wait_scale=_wait_scale(retry_wait_scale)))
     return build_source(parsed, name=name, section=section, max_table_nesting=max_table_nesting,
-                        root_key=root_key, schema=schema, schema_contract=schema_contract, parallelized=parallelized)
+                        root_key=root_key, schema=schema, schema_contract=schema_contract, parallelized=parallelized,
+                        sections=("sources", section, name or "rest_api"))
 
 
 def _env_int(name: str) -> int | None:
@@ -67,12 +69,16 @@ def _wait_scale(explicit: float | None) -> float:
 
 
 def build_source(config: Config, *, name: str | None = None, report: RunReport | None = None,
-                 file_format: str = DEFAULT_FILE_FORMAT, **source_kwargs: Any) -> DltSource:
+                 file_format: str = DEFAULT_FILE_FORMAT, sections: tuple[str, ...] = DEFAULT_SECTIONS,
+                 **source_kwargs: Any) -> DltSource:
     """The dlt source of a parsed config; its run statistics go to ``report`` (see ``report_of``).
 
-    ``file_format`` is the loader file format of every table that does not choose its own
-    (``preferred`` leaves it to dlt's destination default).
+    A config not yet resolved is resolved first (secrets, auth credentials from dlt's config in
+    ``sections``). ``file_format`` is the loader file format of every table that does not choose its
+    own (``preferred`` leaves it to dlt's destination default).
     """
+    if not config.resolved:
+        config = resolve(config, sections=sections)
     run = Run(config, report=report)
     resources = build_resources(config, run, file_format=file_format)
 

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from restloom.cli.describe import describe_config
 from restloom.cli.summary import print_summary, progress
-from restloom.config import load_file, parse
+from restloom.config import load_file, parse, resolve
 from restloom.config.models import Config
 from restloom.errors import ConfigError
 
@@ -30,8 +30,8 @@ def _load(config_file: Path, *, base_url: str | None = None) -> Config:
 
     try:
         if not config_file.exists() and str(config_file) in catalog_names():
-            return with_base_url(parse(catalog_raw(str(config_file))), base_url)
-        return with_base_url(parse(load_file(config_file)), base_url)
+            return with_base_url(resolve(parse(catalog_raw(str(config_file)))), base_url)
+        return with_base_url(resolve(parse(load_file(config_file))), base_url)
     except ConfigError as exc:
         err_console.print(f"{config_file}: {exc}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc
