@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import runpy
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,17 +60,21 @@ class _Captured:
 
 @contextmanager
 def _capture_dlt_calls() -> Iterator[None]:
-    """While a config file runs, dlt's and restloom's ``rest_api_source`` capture their config."""
+    """While a config file runs, dlt's and restloom's ``rest_api_source`` capture their config.
+
+    restloom's front door is patched on the package object already loaded (``restloom.config`` is
+    imported through it), not imported here: config depends on no later layer.
+    """
     import dlt.sources.rest_api as dlt_rest_api
 
-    import restloom
+    restloom: Any = sys.modules["restloom"]
 
     def capture(config: Any, *args: Any, **kwargs: Any) -> _Captured:
         return _Captured(config)
 
     saved = (dlt_rest_api.rest_api_source, getattr(restloom, "rest_api_source", None))
     dlt_rest_api.rest_api_source = capture  # type: ignore[assignment]
-    restloom.rest_api_source = capture  # type: ignore[assignment]
+    restloom.rest_api_source = capture
     try:
         yield
     finally:
