@@ -28,6 +28,7 @@ def _issues(raw: dict[str, Any]) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _no_credentials_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secrets and credentials these tests name are unset unless a test sets them."""
     for name in ("API_TOKEN", "HEADER_KEY", "NOT_SET_ANYWHERE", "SOURCES__REST_API__CREDENTIALS__TOKEN",
                  "SOURCES__REST_API__REST_API__CREDENTIALS__TOKEN", "CREDENTIALS__TOKEN",
                  "SOURCES__REST_API__CREDENTIALS__USERNAME", "CREDENTIALS__USERNAME"):
