@@ -268,5 +268,6 @@ def test_check_names_a_secret_that_is_not_set(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         f"{config}: invalid config: 1 problem",
-        f"  - secret '{TOKEN_VAR.lower()}' is not set: export {TOKEN_VAR}=... or add it to .dlt/secrets.toml",
+        f"  - client.auth.token: secret '{TOKEN_VAR.lower()}' is not set: export {TOKEN_VAR}=... or add it to "
+        ".dlt/secrets.toml",
     ]

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from restloom.config import parse
+from restloom.config import SecretRef, parse
 from restloom.config.incremental import INCREMENTAL_KEYS as INCREMENTAL_KEY_SET
 from restloom.config.issues import MAX_MESSAGE
+from restloom.config.secrets import resolve as resolve_config
 from restloom.errors import ConfigError, ConfigIssue
 
 BASE = "https://api.example.com/v1/"
@@ -28,6 +29,9 @@ RETRY_KEYS = (
 # the incremental block takes dlt's incremental arguments, which grow with restloom's own options
 INCREMENTAL_KEYS = ", ".join(sorted(INCREMENTAL_KEY_SET))
 RESOLVE_HINT = "declare it in params as {type: resolve, resource: ..., field: ...}"
+UNSET = "restloom_test_unset_secret"
+UNSET_MESSAGE = f"secret '{UNSET}' is not set: export {UNSET.upper()}=... or add it to .dlt/secrets.toml"
+ACTION_EXPECTED = "expected 'ignore', a callable or a list of callables"
 
 
 def config(*resources: Any, client: dict[str, Any] | None = None, **top: Any) -> dict[str, Any]:
@@ -191,6 +195,62 @@ CASES = [
         f"{EP}.auth.type",
         f"unknown auth type (known: {AUTH_TYPES})",
         id="endpoint-auth-type",
+    ),
+    # secrets (found missing by resolve, after parsing)
+    pytest.param(auth(type="bearer", token=SecretRef(UNSET)), "client.auth.token", UNSET_MESSAGE,
+                 id="auth-secret-unset"),
+    pytest.param(endpoint(headers={"X-Key": SecretRef(UNSET, "Key {}")}), f"{EP}.headers.X-Key", UNSET_MESSAGE,
+                 id="header-secret-unset"),
+    pytest.param(endpoint(method="POST", json={"a": [SecretRef(UNSET)]}), f"{EP}.json.a[0]", UNSET_MESSAGE,
+                 id="json-secret-unset"),
+    # response_actions
+    pytest.param(
+        endpoint(response_actions=[{"status_code": 404, "action": 3}]),
+        f"{EP}.response_actions[0].action",
+        f"{ACTION_EXPECTED}, got int",
+        id="action-int",
+    ),
+    pytest.param(
+        endpoint(response_actions=[print, {"status_code": 404, "action": [print, "ignore"]}]),
+        f"{EP}.response_actions[1].action",
+        f"{ACTION_EXPECTED}, got a list with a non-callable",
+        id="action-list-not-callable",
+    ),
+    pytest.param(
+        endpoint(response_actions=[{"status_code": 404}]),
+        f"{EP}.response_actions[0].action",
+        f"required: {ACTION_EXPECTED[len('expected '):]}",
+        id="action-missing",
+    ),
+    pytest.param(
+        endpoint(response_actions=[{"status_code": 404, "action": "ignor"}]),
+        f"{EP}.response_actions[0].action",
+        "unknown action 'ignor' — did you mean 'ignore'? (known: ignore)",
+        id="action-unknown-name",
+    ),
+    pytest.param(
+        endpoint(response_actions=[{"status_code": "404", "action": "ignore"}]),
+        f"{EP}.response_actions[0].status_code",
+        "expected an HTTP status code (an integer), got str",
+        id="action-status-str",
+    ),
+    pytest.param(
+        endpoint(response_actions=[{"content": 404, "action": "ignore"}]),
+        f"{EP}.response_actions[0].content",
+        "expected a string to find in the response body, got int",
+        id="action-content-int",
+    ),
+    pytest.param(
+        endpoint(response_actions=["ignore"]),
+        f"{EP}.response_actions[0]",
+        "expected a mapping with 'action', or a callable, got str",
+        id="action-not-mapping",
+    ),
+    pytest.param(
+        endpoint(response_actions=[{"status": 404, "action": "ignore"}]),
+        f"{EP}.response_actions[0].status",
+        "unknown key 'status' — did you mean 'status_code'? (known: action, content, status_code)",
+        id="action-unknown-key",
     ),
     # dlt paginators
     pytest.param(
@@ -657,9 +717,19 @@ CASES = [
 
 
 def _only_error(raw: Any) -> ConfigError:
+    """The ConfigError of parsing ``raw`` or, when it parses, of resolving it (secrets, credentials)."""
     with pytest.raises(ConfigError) as info:
-        parse(raw)
+        resolve_config(parse(raw))
     return info.value
+
+
+@pytest.fixture(autouse=True)
+def _no_credentials_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials a config leaves out are not found in the environment, whatever the machine has set."""
+    monkeypatch.delenv(UNSET.upper(), raising=False)
+    for key in ("TOKEN", "API_KEY", "USERNAME", "ACCESS_TOKEN_URL", "CLIENT_ID", "CLIENT_SECRET"):
+        for prefix in ("SOURCES__REST_API__REST_API__", "SOURCES__REST_API__", "SOURCES__", ""):
+            monkeypatch.delenv(f"{prefix}CREDENTIALS__{key}", raising=False)
 
 
 @pytest.mark.parametrize(("raw", "path", "message"), CASES)
@@ -691,7 +761,7 @@ def test_every_message_is_short() -> None:
 def test_many_problems_are_reported_at_once_in_config_order() -> None:
     """Five problems in different sections come back together, in the order they appear in the config."""
     raw = {
-        "client": {"base_url": "ftp://x", "auth": {"type": "bearer"}},
+        "client": {"base_url": "ftp://x", "auth": {"type": "bearer", "tokn": "x"}},
         "resource_defaults": {"primary_ky": "id"},
         "resources": [
             {"name": "a", "endpoint": {"path": "/a", "method": "FETCH"}},
@@ -707,7 +777,7 @@ def test_many_problems_are_reported_at_once_in_config_order() -> None:
     error = _only_error(raw)
     assert [issue.path for issue in error.issues] == [
         "client.base_url",
-        "client.auth.token",
+        "client.auth.tokn",
         "resource_defaults.primary_ky",
         "resources[0].endpoint.method",
         "resources[1].endpoint.paginator.limit",

@@ -1,30 +1,48 @@
-"""Secret references in YAML/JSON configs resolve through dlt.secrets, optionally inside a string."""
+"""Secret references in YAML/JSON configs are marked as SecretRef when loaded, never read."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from restloom.config.files import resolve_secrets
-from restloom.errors import ConfigError
+from restloom.config import SecretRef, load_file
+from restloom.config.files import mark_secrets
+
+CATALOG = Path(__file__).resolve().parents[2] / "src" / "restloom" / "catalog"
 
 
-def test_secret_reference_and_format(monkeypatch: pytest.MonkeyPatch) -> None:
-    """{secret: NAME} is the secret's value; with format it is placed where {} stands."""
-    monkeypatch.setenv("GENIE_KEY", "k-123")
-    monkeypatch.setenv("ZENDESK_EMAIL", "me@example.com")
+def test_secret_reference_and_format_become_secret_refs() -> None:
+    """{secret: NAME} is SecretRef(NAME); with format the template rides along; other mappings stay."""
     raw = {"auth": {"name": "Authorization", "api_key": {"secret": "genie_key", "format": "GenieKey {}"}},
            "user": {"secret": "zendesk_email", "format": "{}/token"}, "plain": {"secret": "genie_key"},
            "list": [{"secret": "genie_key"}], "other": {"secret": "genie_key", "x": 1}}
-    assert resolve_secrets(raw) == {
-        "auth": {"name": "Authorization", "api_key": "GenieKey k-123"},
-        "user": "me@example.com/token", "plain": "k-123", "list": ["k-123"],
-        "other": {"secret": "genie_key", "x": 1}}
+    assert mark_secrets(raw) == {
+        "auth": {"name": "Authorization", "api_key": SecretRef("genie_key", "GenieKey {}")},
+        "user": SecretRef("zendesk_email", "{}/token"), "plain": SecretRef("genie_key"),
+        "list": [SecretRef("genie_key")], "other": {"secret": "genie_key", "x": 1}}
 
 
-def test_missing_secret_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A secret that is not set is one ConfigError saying which variable to export."""
-    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
-    with pytest.raises(ConfigError) as info:
-        resolve_secrets({"token": {"secret": "not_set_anywhere"}})
-    assert [str(i) for i in info.value.issues] == [
-        "secret 'not_set_anywhere' is not set: export NOT_SET_ANYWHERE=... or add it to .dlt/secrets.toml"]
+def test_mark_secrets_does_not_mutate_its_input() -> None:
+    """The raw dict a caller passes is copied, not changed."""
+    raw = {"token": {"secret": "t"}, "items": [{"secret": "t"}]}
+    mark_secrets(raw)
+    assert raw == {"token": {"secret": "t"}, "items": [{"secret": "t"}]}
+
+
+def test_secret_ref_render() -> None:
+    """A SecretRef stands for the secret itself, or the secret placed where {} stands in its format."""
+    assert SecretRef("k").render("v1") == "v1"
+    assert SecretRef("k", "GenieKey {}").render("v1") == "GenieKey v1"
+
+
+@pytest.mark.parametrize("exported", [None, "opsgenie-key-1"])
+def test_load_file_reads_no_secret(exported: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading a file reads the file only: the secret is a reference whether or not it is set."""
+    if exported is None:
+        monkeypatch.delenv("OPSGENIE_API_KEY", raising=False)
+    else:
+        monkeypatch.setenv("OPSGENIE_API_KEY", exported)
+    raw = load_file(CATALOG / "opsgenie.yaml")
+    assert raw["client"]["auth"] == {"type": "api_key", "name": "Authorization", "location": "header",
+                                     "api_key": SecretRef("opsgenie_api_key", "GenieKey {}")}

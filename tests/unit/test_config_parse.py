@@ -12,7 +12,7 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
 from restloom.config import Config, parse
-from restloom.config.models import CursorSpec, PaginatorSpec, ResolveSpec
+from restloom.config.models import CursorSpec, PaginatorSpec, ResolveSpec, ResponseActionSpec
 from restloom.errors import ConfigError
 from tests.seeds import seed_config
 
@@ -493,3 +493,38 @@ def test_settings_that_can_never_take_effect_are_notices() -> None:
         "resource_defaults.endpoint.data_selector is never used: every resource sets its own",
         "resources[1].endpoint.paginator.limit_param is never sent: no limit is set",
     )
+
+
+def _hook(response: Any) -> None:
+    """A response hook (does nothing)."""
+
+
+def test_response_actions_are_compiled_at_parse_time() -> None:
+    """Each response action becomes a frozen ResponseActionSpec: callables, ignore, hooks and no-ops."""
+    config = parse({"client": {"base_url": BASE}, "resources": [{"name": "r", "endpoint": {
+        "path": "r", "response_actions": [
+            _hook,
+            {"status_code": 404, "action": "ignore"},
+            {"content": "gone", "status_code": 410, "action": [_hook, _hook]},
+            {"action": _hook},
+            {"action": "ignore"},
+        ]}}]})
+    assert config.resources[0].endpoint.response_actions == (
+        ResponseActionSpec(hooks=(_hook,)),
+        ResponseActionSpec(status_code=404, ignore=True),
+        ResponseActionSpec(status_code=410, content="gone", hooks=(_hook, _hook)),
+        ResponseActionSpec(hooks=(_hook,)),
+        ResponseActionSpec(),
+    )
+
+
+def test_paginator_registry_is_passed_in() -> None:
+    """parse reads paginator names from the registry it is given; the default registry lacks a custom name."""
+    raw = {"client": {"base_url": BASE}, "resources": [{"name": "r", "endpoint": {
+        "path": "r", "paginator": {"type": "pages", "total_path": None}}}]}
+    config = parse(raw, paginators={"pages": dp.PageNumberPaginator})
+    assert config.resources[0].endpoint.paginator == PaginatorSpec(
+        kind="dlt", type="pages", cls=dp.PageNumberPaginator, params={"total_path": None})
+    with pytest.raises(ConfigError) as info:
+        parse(raw)
+    assert [issue.path for issue in info.value.issues] == ["resources[0].endpoint.paginator.type"]

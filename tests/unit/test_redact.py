@@ -6,6 +6,7 @@ from base64 import b64encode
 
 import pytest
 
+from restloom.config.models import AuthSpec
 from restloom.http.auth import auth_secrets, build_auth
 from restloom.http.redact import SENSITIVE_PARAM_NAMES, Redactor
 from restloom.text import truncate
@@ -103,7 +104,7 @@ def test_headers() -> None:
 
 def test_redactor_with_auth_secrets_hides_basic_header() -> None:
     """EasyPost's basic auth (key as username, no password) is hidden in text via auth_secrets."""
-    auth = build_auth("basic", {"username": "EZAK_key_1"})
+    auth = build_auth(AuthSpec(type="basic", params={"username": "EZAK_key_1"}))
     redactor = Redactor(secrets=tuple(auth_secrets(auth)))
     header = "Basic " + b64encode(b"EZAK_key_1:").decode()
     assert redactor.text(f"sent {header} for EZAK_key_1") == "sent Basic *** for ***"

@@ -3,6 +3,7 @@
 ``rest_api_source``, ``restloom run`` / ``check`` and the catalog all come in here, so the run options
 mean the same everywhere: ``concurrency`` (requests in flight; ``RESTLOOM_CONCURRENCY``) and
 ``retry_wait_scale`` (every retry wait multiplied by it; ``RESTLOOM_RETRY_WAIT_SCALE``, 0 = instant).
+The paginator registry is built here, once per config, and passed to the parser.
 An explicit argument wins over the environment; a bad environment value is a config error naming it.
 """
 
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from restloom.config.models import Config, RetryPolicy
+from restloom.config.paginators import default_paginator_registry
 from restloom.config.parse import parse
+from restloom.config.secrets import resolve
 from restloom.errors import ConfigError, ConfigIssue
 from restloom.text import truncate
 
@@ -65,7 +68,9 @@ def _env_number(env: Mapping[str, str], name: str, kind: type, issues: list[Conf
 
 def compile_config(raw: Any, *, options: RunOptions | None = None,
                    sections: tuple[str, ...] = ("sources", DLT_SECTION, "rest_api")) -> Config:
-    """Parse ``raw`` with the run options (from the environment when not given)."""
+    """Parse ``raw`` with the run options (from the environment when not given), then resolve its secrets
+    and auth credentials (dlt's config ``sections``): a config ready to run, or one ConfigError."""
     options = options or RunOptions.from_env()
-    return parse(raw, concurrency=options.concurrency, retry_base=RetryPolicy(wait_scale=options.retry_wait_scale),
-                 sections=sections)
+    parsed = parse(raw, concurrency=options.concurrency, retry_base=RetryPolicy(wait_scale=options.retry_wait_scale),
+                   paginators=default_paginator_registry())
+    return resolve(parsed, sections=sections)

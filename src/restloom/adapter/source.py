@@ -21,7 +21,9 @@ from restloom.adapter.windows import (
     window_params,
     window_placeholders,
 )
+from restloom.config.auth import DEFAULT_SECTIONS
 from restloom.config.models import Config, IncrementalSpec, ResourceSpec
+from restloom.config.secrets import resolve
 from restloom.engine.run import Run, Stream, Window
 from restloom.report import RunReport
 
@@ -55,14 +57,18 @@ def rest_api_source(  # noqa: PLR0917 (dlt's positional call shape)
 
 
 def build_source(config: Config, *, name: str | None = None, report: RunReport | None = None,
-                 run: Run | None = None, file_format: str = DEFAULT_FILE_FORMAT, **source_kwargs: Any) -> DltSource:
+                 run: Run | None = None, file_format: str = DEFAULT_FILE_FORMAT,
+                 sections: tuple[str, ...] = DEFAULT_SECTIONS, **source_kwargs: Any) -> DltSource:
     """The dlt source of a parsed config; its run statistics go to ``report`` (see ``report_of``).
 
-    ``run``: the engine run to draw pages from — a caller that manages its lifecycle (``with Run(...)``)
-    passes it; without one, the source's own run opens when extraction starts and closes when its last
-    resource ends. ``file_format`` is the loader file format of every table that does not choose its own
-    (``preferred`` leaves it to dlt's destination default).
+    A config not yet resolved is resolved first (secrets, auth credentials from dlt's config in
+    ``sections``). ``run``: the engine run to draw pages from — a caller that manages its lifecycle
+    (``with Run(...)``) passes it; without one, the source's own run opens when extraction starts and
+    closes when its last resource ends. ``file_format`` is the loader file format of every table that does
+    not choose its own (``preferred`` leaves it to dlt's destination default).
     """
+    if not config.resolved:
+        config = resolve(config, sections=sections)
     run = run or Run(config, report=report)
     resources = build_resources(config, run, file_format=file_format)
 

@@ -1,8 +1,9 @@
-"""Reading a config from a file (YAML, JSON or Python) and resolving secret references.
+"""Reading a config from a file (YAML, JSON or Python), with its secret references marked.
 
 A YAML or JSON config names a secret without containing it: any value written as a mapping with the
-key ``secret`` — ``token: {secret: api_key}`` — is replaced, at load time, by ``dlt.secrets["api_key"]``,
-which follows dlt's conventions (the environment variable ``API_KEY``, ``.dlt/secrets.toml``, ...).
+key ``secret`` — ``token: {secret: api_key}`` — becomes a ``SecretRef`` here; reading the file is the
+only I/O. ``restloom.config.secrets.resolve`` later replaces it by ``dlt.secrets["api_key"]``, which
+follows dlt's conventions (the environment variable ``API_KEY``, ``.dlt/secrets.toml``, ...).
 An optional ``format`` puts the secret inside a string: ``{secret: genie_key, format: "GenieKey {}"}``.
 
 A Python config file is executed and must define ``config`` (a dict) or ``source``; a file written
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import runpy
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,11 +23,12 @@ from typing import Any
 
 import yaml
 
+from restloom.config.models import SecretRef
 from restloom.errors import ConfigError, ConfigIssue
 
 
 def load_file(path: str | Path) -> dict[str, Any]:
-    """The raw config dict in ``path`` with secret references resolved."""
+    """The raw config dict in ``path``, each secret reference a ``SecretRef`` (nothing is resolved)."""
     file = Path(path)
     if not file.is_file():
         raise ConfigError([ConfigIssue("", f"config file not found: {file}")])
@@ -33,7 +36,9 @@ def load_file(path: str | Path) -> dict[str, Any]:
     raw = _load_python(file) if suffix == ".py" else _load_data(file, suffix)
     if not isinstance(raw, dict):
         raise ConfigError([ConfigIssue("", f"{file.name}: the config must be a mapping, got {type(raw).__name__}")])
-    return resolve_secrets(raw)
+    marked = mark_secrets(raw)
+    assert isinstance(marked, dict)
+    return marked
 
 
 def _load_data(file: Path, suffix: str) -> Any:
@@ -55,17 +60,21 @@ class _Captured:
 
 @contextmanager
 def _capture_dlt_calls() -> Iterator[None]:
-    """While a config file runs, dlt's and restloom's ``rest_api_source`` capture their config."""
+    """While a config file runs, dlt's and restloom's ``rest_api_source`` capture their config.
+
+    restloom's front door is patched on the package object already loaded (``restloom.config`` is
+    imported through it), not imported here: config depends on no later layer.
+    """
     import dlt.sources.rest_api as dlt_rest_api
 
-    import restloom
+    restloom: Any = sys.modules["restloom"]
 
     def capture(config: Any, *args: Any, **kwargs: Any) -> _Captured:
         return _Captured(config)
 
     saved = (dlt_rest_api.rest_api_source, getattr(restloom, "rest_api_source", None))
     dlt_rest_api.rest_api_source = capture  # type: ignore[assignment]
-    restloom.rest_api_source = capture  # type: ignore[assignment]
+    restloom.rest_api_source = capture
     try:
         yield
     finally:
@@ -91,26 +100,13 @@ def is_secret_ref(value: Any) -> bool:
             and isinstance(value["secret"], str))
 
 
-def resolve_secrets(value: Any) -> Any:
-    """A copy of ``value`` where every ``{secret: name}`` mapping is replaced by dlt's secret."""
+def mark_secrets(value: Any) -> Any:
+    """A copy of ``value`` where every ``{secret: NAME}`` mapping is a ``SecretRef`` (no lookup)."""
     if isinstance(value, Mapping):
         if is_secret_ref(value):
-            secret = _secret(value["secret"])
             template = value.get("format")
-            return template.replace("{}", str(secret)) if isinstance(template, str) else secret
-        return {key: resolve_secrets(item) for key, item in value.items()}
+            return SecretRef(value["secret"], template if isinstance(template, str) else None)
+        return {key: mark_secrets(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [resolve_secrets(item) for item in value]
+        return [mark_secrets(item) for item in value]
     return value
-
-
-def _secret(name: str) -> Any:
-    import dlt
-
-    try:
-        return dlt.secrets[name]
-    except Exception as exc:
-        env = name.upper().replace(".", "__")
-        raise ConfigError(
-            [ConfigIssue("", f"secret '{name}' is not set: export {env}=... or add it to .dlt/secrets.toml")]
-        ) from exc

@@ -59,6 +59,9 @@ class Issues:
     def __bool__(self) -> bool:
         return bool(self._items)
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     def sort_by(self, key: Callable[[str], Any]) -> None:
         """Order the problems by ``key`` of their path; problems with equal keys keep their order."""
         self._items.sort(key=lambda issue: key(issue.path))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
@@ -49,13 +49,45 @@ class RetryPolicy:
 CursorSource = Literal["path", "expression", "last_record"]
 
 
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """A secret named by a config file (``{secret: NAME}``), read from ``dlt.secrets`` by
+    ``restloom.config.secrets.resolve``; ``format`` places it inside a string where ``{}`` stands."""
+
+    name: str
+    format: str | None = None
+
+    def render(self, value: Any) -> Any:
+        """The config value this reference stands for, given the secret's ``value``."""
+        return value if self.format is None else self.format.replace("{}", str(value))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuthSpec:
-    """An auth scheme by registry name with its parameters, or a ready auth object."""
+    """An auth scheme by registry name with its parameters, or a ready auth object.
+
+    ``path`` is where the config wrote it (``client.auth``); after parsing, required credentials may
+    still be missing (dlt's config may hold them): ``restloom.config.secrets.resolve`` fills them.
+    """
 
     type: str
     params: Mapping[str, Any] = field(default_factory=_empty)
     obj: Any = None
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResponseActionSpec:
+    """One of dlt's ``response_actions``, compiled: on a response matching ``status_code`` and/or
+    ``content`` (a substring of the body), call ``hooks`` or, with none, drop it when ``ignore``.
+
+    An action with neither ``hooks`` nor ``ignore`` does nothing (dlt's meaning).
+    """
+
+    status_code: int | None = None
+    content: str | None = None
+    ignore: bool = False
+    hooks: tuple[Callable[..., Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,7 +162,7 @@ class EndpointSpec:
     headers: Mapping[str, Any] = field(default_factory=_empty)
     paginator: PaginatorSpec = field(default_factory=lambda: PaginatorSpec(kind="auto"))
     selector: Selector | None = None
-    response_actions: tuple[Any, ...] = ()
+    response_actions: tuple[ResponseActionSpec, ...] = ()
     incremental: IncrementalSpec | None = None
     auth: AuthSpec | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -165,17 +197,23 @@ class ClientSpec:
     base_url: str
     headers: Mapping[str, Any] = field(default_factory=_empty)
     session: Any = None
+    auth: AuthSpec | None = None  # the default of every endpoint (the same object), resolved with them
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
-    """A whole parsed config: the resources in declaration order, plus parse-time notices."""
+    """A whole parsed config: the resources in declaration order, plus parse-time notices.
+
+    ``resolved`` is True once ``restloom.config.secrets.resolve`` has replaced every secret reference
+    and filled the auth credentials from dlt's config; only a resolved config runs.
+    """
 
     client: ClientSpec
     resources: tuple[ResourceSpec, ...]
     dlt_resources: tuple[Any, ...] = ()
     notices: tuple[str, ...] = ()
     concurrency: int = 8
+    resolved: bool = False
 
     def with_base_url(self, base_url: str | None) -> Config:
         """The config with the client's base URL replaced (``--base-url``); unchanged when None."""

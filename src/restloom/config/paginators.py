@@ -62,7 +62,8 @@ def parse_paginator(
     raw: Any, *, path: str, issues: Issues, primary_key: tuple[str, ...],
     registry: Mapping[str, type[BasePaginator]] | None = None,
 ) -> PaginatorSpec:
-    """A PaginatorSpec for a paginator given by name, dict or object."""
+    """A PaginatorSpec for a paginator given by name, dict or object (``registry``: names to dlt classes,
+    default ``default_paginator_registry()``)."""
     registry = registry if registry is not None else default_paginator_registry()
     if raw is None or raw == "auto":
         return PaginatorSpec(kind="auto")

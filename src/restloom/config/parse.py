@@ -19,6 +19,7 @@ from typing import Any
 from dlt.extract.hints import TResourceHintsBase
 from dlt.sources.helpers.rest_client.detector import single_entity_path
 
+from restloom.config.actions import parse_response_actions
 from restloom.config.auth import parse_auth
 from restloom.config.binding import bind_parents, duplicate_endpoints, find_resolves, placeholders
 from restloom.config.incremental import parse_incremental
@@ -31,14 +32,11 @@ from restloom.config.models import (
     ResourceSpec,
     RetryPolicy,
 )
-from restloom.config.paginators import parse_paginator
+from restloom.config.paginators import BasePaginator, default_paginator_registry, parse_paginator
 from restloom.config.retry import retry_policy_from_config
 from restloom.config.selectors import compile_selector
 from restloom.config.unused import unused_settings
 from restloom.errors import ConfigError
-from restloom.http.auth import (
-    DEFAULT_SECTIONS,
-)
 from restloom.text import did_you_mean
 
 HINT_KEYS = frozenset(typing.get_type_hints(TResourceHintsBase)) | {"max_table_nesting"}
@@ -54,10 +52,12 @@ DEFAULT_CONCURRENCY = 8
 
 
 def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy | None = None,
-          sections: tuple[str, ...] = DEFAULT_SECTIONS) -> Config:
+          paginators: Mapping[str, type[BasePaginator]] | None = None) -> Config:
     """Parse a whole config; raise one ConfigError listing every problem, each with its path.
 
-    ``sections`` are the dlt config sections credentials left out of an auth block are read from.
+    No I/O: ``SecretRef`` values are kept as they are and credentials an auth block leaves out are not
+    looked for — ``restloom.config.secrets.resolve`` does both. ``paginators`` maps paginator names to
+    dlt classes (default: ``default_paginator_registry()``).
     """
     issues = Issues()
     if not isinstance(raw, Mapping):
@@ -72,7 +72,8 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
         client_raw = None
     # a missing or broken client is reported once, above, not again as a missing base_url
     ctx = _ClientContext.parse({"base_url": "https://"} if client_raw is None else client_raw, issues=issues,
-                               retry_base=retry_base or RetryPolicy(), sections=sections)
+                               retry_base=retry_base or RetryPolicy(),
+                               paginators=default_paginator_registry() if paginators is None else paginators)
     defaults = _defaults(raw.get("resource_defaults"), issues)
     pending, dlt_resources = _resources(raw.get("resources"), defaults=defaults, ctx=ctx, issues=issues)
     resources, notices = bind_parents(pending, issues)
@@ -117,13 +118,13 @@ class _ClientContext:
     """What the client block contributes to every endpoint."""
 
     def __init__(self, spec: ClientSpec, auth: AuthSpec | None, paginator: Any, retry: RetryPolicy,
-                 sections: tuple[str, ...]) -> None:
+                 paginators: Mapping[str, type[BasePaginator]]) -> None:
         self.spec, self.auth, self.paginator_raw, self.retry = spec, auth, paginator, retry
-        self.sections = sections
+        self.paginators = paginators
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any], *, issues: Issues, retry_base: RetryPolicy,
-              sections: tuple[str, ...]) -> _ClientContext:
+              paginators: Mapping[str, type[BasePaginator]]) -> _ClientContext:
         issues.unknown_keys(raw, CLIENT_KEYS, "client")
         base_url = raw.get("base_url")
         if base_url is None:
@@ -134,10 +135,10 @@ class _ClientContext:
         ):
             issues.add("client.base_url", f"expected an http(s) URL, got '{base_url[:60]}'")
         headers = _headers(raw.get("headers"), "client.headers", issues)
-        auth = parse_auth(raw.get("auth"), path="client.auth", issues=issues, sections=sections)
+        auth = parse_auth(raw.get("auth"), path="client.auth", issues=issues)
         retry = _retry(raw.get("error_handler"), "client.error_handler", retry_base, issues)
-        spec = ClientSpec(base_url=str(base_url), headers=headers, session=raw.get("session"))
-        return cls(spec, auth, raw.get("paginator"), retry, sections)
+        spec = ClientSpec(base_url=str(base_url), headers=headers, session=raw.get("session"), auth=auth)
+        return cls(spec, auth, raw.get("paginator"), retry, paginators)
 
 
 def _headers(raw: Any, path: str, issues: Issues) -> Mapping[str, Any]:
@@ -367,13 +368,14 @@ def _endpoint(
     if isinstance(url_path, str) and single_entity_path(url_path):
         selector_raw = "$" if selector_raw is None else selector_raw
         paginator_raw = "single_page" if raw.get("paginator") is None else paginator_raw
-    paginator = parse_paginator(paginator_raw, path=join(path, "paginator"), issues=issues, primary_key=primary_key)
+    paginator = parse_paginator(paginator_raw, path=join(path, "paginator"), issues=issues, primary_key=primary_key,
+                                registry=ctx.paginators)
     params = raw.get("params") or {}
     if not issues.expect(params, Mapping, join(path, "params"), "a mapping"):
         params = {}
     auth = ctx.auth
     if "auth" in raw:
-        auth = parse_auth(raw["auth"], path=join(path, "auth"), issues=issues, sections=ctx.sections)
+        auth = parse_auth(raw["auth"], path=join(path, "auth"), issues=issues)
     return EndpointSpec(
         path=url_path if isinstance(url_path, str) else "",
         method=method,
@@ -383,7 +385,8 @@ def _endpoint(
         headers=MappingProxyType({**ctx.spec.headers, **_headers(raw.get("headers"), join(path, "headers"), issues)}),
         paginator=paginator,
         selector=_selector(selector_raw, join(path, "data_selector"), issues),
-        response_actions=tuple(_listed(raw.get("response_actions"), join(path, "response_actions"), issues)),
+        response_actions=parse_response_actions(raw.get("response_actions"), path=join(path, "response_actions"),
+                                                issues=issues),
         incremental=parse_incremental(raw, path, issues),
         auth=auth,
         retry=_retry(raw.get("error_handler"), join(path, "error_handler"), ctx.retry, issues),

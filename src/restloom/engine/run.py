@@ -185,7 +185,7 @@ class Run:
             return None
         with self._lock:
             if id(spec) not in self._auth:
-                self._auth[id(spec)] = spec.obj if spec.type == "object" else build_auth(spec.type, spec.params)
+                self._auth[id(spec)] = build_auth(spec)
             return self._auth[id(spec)]
 
     @property

@@ -1,4 +1,4 @@
-"""Auth schemes as ``requests`` auth objects, built from a config's ``auth`` block via a registry.
+"""Auth schemes as ``requests`` auth objects, built from a parsed ``AuthSpec`` via a registry.
 
 Why: dlt's auth classes are already ``requests`` auth objects, so we reuse them and they behave
 exactly as in dlt; the client never branches on the auth type, it just passes the object. The
@@ -9,25 +9,20 @@ Types: ``bearer``, ``api_key`` (location header, query, param or cookie), ``http
 ``basic``; the password may be left out, as EasyPost's API key is the username with an empty
 password) and ``oauth2_client_credentials`` (the token is fetched and refreshed inside dlt's class).
 
-``AUTH_TYPE_PARAMS`` lists each type's required and optional keys for the config parser;
-``auth_secrets`` lists the secret strings inside an auth object so they can be redacted.
-
-Credentials left out of a config are looked up the way dlt's rest_api does (``credentials_from_config``):
-dlt's auth class for the type is resolved against dlt's config providers in the source's sections, so
-``auth: bearer`` reads ``SOURCES__REST_API__CREDENTIALS__TOKEN``, ``CREDENTIALS__TOKEN``, secrets.toml...
+What a config may say about auth (types, keys, locations, credentials from dlt's config) is
+``restloom.config.auth``'s business and is checked there, once: an AuthSpec that reaches
+``build_auth`` is valid and resolved. ``auth_secrets`` lists the secret strings inside an auth object
+so they can be redacted.
 """
 
 from __future__ import annotations
 
 from base64 import b64encode
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import Any
 
-from dlt.common.configuration import resolve_configuration
 from dlt.sources.helpers.rest_client.auth import (
     APIKeyAuth,
-    AuthConfigBase,
     BearerTokenAuth,
     HttpBasicAuth,
     OAuth2ClientCredentials,
@@ -35,43 +30,18 @@ from dlt.sources.helpers.rest_client.auth import (
 from requests import PreparedRequest
 from requests.auth import AuthBase
 
+from restloom.config.models import AuthSpec
+
 __all__ = [
-    "API_KEY_LOCATIONS",
-    "AUTH_ALIASES",
-    "AUTH_TYPE_PARAMS",
-    "DEFAULT_SECTIONS",
     "ApiKeyAuth",
-    "AuthParamError",
+    "AuthFactory",
     "UnknownAuthType",
     "auth_secrets",
     "build_auth",
-    "credentials_from_config",
     "default_auth_registry",
-    "resolve_auth_object",
 ]
 
-DEFAULT_SECTIONS = ("sources", "rest_api", "rest_api")
-"""Where dlt's ``rest_api_source`` looks for credentials by default: ``sources.<section>.<name>``."""
-_DLT_AUTH_CLASSES: Mapping[str, type[AuthConfigBase]] = MappingProxyType(
-    {"bearer": BearerTokenAuth, "api_key": APIKeyAuth, "http_basic": HttpBasicAuth,
-     "oauth2_client_credentials": OAuth2ClientCredentials}
-)
-
 AuthFactory = Callable[..., AuthBase]
-
-API_KEY_LOCATIONS = ("header", "query", "param", "cookie")
-AUTH_ALIASES: Mapping[str, str] = MappingProxyType({"basic": "http_basic"})
-AUTH_TYPE_PARAMS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = MappingProxyType(
-    {
-        "bearer": (frozenset({"token"}), frozenset()),
-        "api_key": (frozenset({"api_key"}), frozenset({"name", "location"})),
-        "http_basic": (frozenset({"username"}), frozenset({"password"})),
-        "oauth2_client_credentials": (
-            frozenset({"access_token_url", "client_id", "client_secret"}),
-            frozenset({"access_token_request_data", "default_token_expiration", "session"}),
-        ),
-    }
-)
 
 # attributes of auth objects (dlt's and requests') that hold secrets
 _SECRET_ATTRIBUTES = (
@@ -94,15 +64,6 @@ class UnknownAuthType(Exception):
         super().__init__(f"unknown auth type {type_name!r} (known: {', '.join(known)})")
 
 
-class AuthParamError(Exception):
-    """An auth type got a missing, unknown or invalid parameter (the config parser checks first)."""
-
-    def __init__(self, type_name: str, message: str) -> None:
-        self.type_name = type_name
-        self.reason = message
-        super().__init__(f"{type_name} auth: {message}")
-
-
 class ApiKeyAuth(APIKeyAuth):
     """dlt's ``APIKeyAuth``, which raises ``NotImplementedError`` for ``location="cookie"``; this
     subclass sends the key as a cookie (added to any ``Cookie`` header already there) and defers to
@@ -122,10 +83,6 @@ def _bearer(*, token: str) -> AuthBase:
 
 
 def _api_key(*, api_key: str, name: str = "Authorization", location: str = "header") -> AuthBase:
-    if location not in API_KEY_LOCATIONS:
-        raise AuthParamError(
-            "api_key", f"location must be one of {', '.join(API_KEY_LOCATIONS)}, got {location!r}"
-        )
     return ApiKeyAuth(name=name, api_key=api_key, location=location)  # type: ignore[arg-type]
 
 
@@ -154,58 +111,15 @@ def default_auth_registry() -> dict[str, AuthFactory]:
     }
 
 
-def build_auth(
-    type_name: str, params: Mapping[str, Any], *, registry: Mapping[str, AuthFactory] | None = None
-) -> AuthBase:
-    """The auth object for ``type_name`` with ``params`` (the config's auth block without ``type``)."""
+def build_auth(spec: AuthSpec, *, registry: Mapping[str, AuthFactory] | None = None) -> AuthBase:
+    """The auth object of a parsed, resolved AuthSpec: its own object, or its type's factory called
+    with its params (``registry`` defaults to ``default_auth_registry()``)."""
+    if spec.type == "object":
+        return spec.obj
     factories = default_auth_registry() if registry is None else registry
-    if type_name not in factories:
-        raise UnknownAuthType(type_name, sorted(factories))
-    canonical = AUTH_ALIASES.get(type_name, type_name)
-    if canonical in AUTH_TYPE_PARAMS:
-        _check_params(canonical, params)
-    return factories[type_name](**params)
-
-
-def _check_params(type_name: str, params: Mapping[str, Any]) -> None:
-    required, optional = AUTH_TYPE_PARAMS[type_name]
-    missing = sorted(required - params.keys())
-    unknown = sorted(params.keys() - required - optional)
-    if missing:
-        raise AuthParamError(type_name, f"missing {', '.join(missing)}")
-    if unknown:
-        known = ", ".join(sorted(required | optional))
-        raise AuthParamError(type_name, f"unknown parameter {', '.join(unknown)} (known: {known})")
-
-
-def credentials_from_config(type_name: str, params: Mapping[str, Any], *,
-                            sections: tuple[str, ...] = DEFAULT_SECTIONS) -> dict[str, Any]:
-    """``params`` with the keys it leaves out filled from dlt's config, as dlt's rest_api does.
-
-    dlt builds its auth class from the given keys and, when that leaves a field it requires unset,
-    resolves the class in the source's config sections (``SOURCES__<section>__<name>__CREDENTIALS__<KEY>``,
-    ..., ``CREDENTIALS__<KEY>``). dlt's own required fields decide (an http_basic password, optional
-    here, is still read from the config when it is there). Keys found nowhere stay missing.
-    """
-    cls = _DLT_AUTH_CLASSES.get(type_name)
-    if cls is None:
-        return dict(params)
-    auth = cls.from_init_value(dict(params))
-    if auth.__is_resolved__:
-        return dict(params)
-    auth = resolve_configuration(auth, sections=sections, accept_partial=True)
-    defaults = cls()
-    required, optional = AUTH_TYPE_PARAMS[type_name]
-    found = {key: getattr(auth, key) for key in sorted((required | optional) - params.keys() - {"session"})
-             if getattr(auth, key, None) is not None and getattr(auth, key) != getattr(defaults, key, None)}
-    return {**params, **found}
-
-
-def resolve_auth_object(auth: AuthBase, *, sections: tuple[str, ...] = DEFAULT_SECTIONS) -> AuthBase:
-    """A dlt auth object as dlt's rest_api uses it: one left unresolved is resolved from dlt's config."""
-    if isinstance(auth, AuthConfigBase) and not auth.__is_resolved__:
-        return resolve_configuration(auth, sections=sections, accept_partial=False)
-    return auth
+    if spec.type not in factories:
+        raise UnknownAuthType(spec.type, sorted(factories))
+    return factories[spec.type](**spec.params)
 
 
 def auth_secrets(auth: AuthBase | None) -> list[str]:
