@@ -1,6 +1,11 @@
 """The page loop of one resource (for one parent record, when it is a child): request, select,
 check, paginate, guard. Pages leave as lists of records; nothing here is per record but the
 primary-key check of a page's first record and the parent fields a child row carries.
+
+The loop owns what is the same for every paginator: the page count, ``max_pages``, the
+``stop_condition``, the guard against a next-page request already made, the expression context
+(``KNOWN_PAGINATOR_VARIABLES``) and the errors a paginator or an expression raises. A paginator
+(``restloom.engine.paginate.Paginator``) only reads the next token from a page and applies it.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ class PageView:
     @property
     def document(self) -> Any:
         """The parsed JSON document (None for an empty body)."""
-        return self.context["response"]
+        return self.response.json()
 
 
 class Paginator(Protocol):

@@ -119,7 +119,7 @@ class InProcessAdapter(BaseAdapter):
         response.reason = reason
         response.url = str(request.url)
         response.request = request
-        response.connection = self
+        response.connection = self  # type: ignore[assignment]  # digest auth resends through it
         return response
 
     def close(self) -> None:
