@@ -11,12 +11,8 @@ from requests import Request, Response
 
 from restloom.config import parse
 from restloom.config.models import PaginatorSpec
-from restloom.engine.paginate import (
-    ExtendedCursorPaginator,
-    LoopGuard,
-    new_paginator,
-    stop_check,
-)
+from restloom.engine.paginate import CursorPaginator, DltPaginator, LoopGuard, PageView, new_paginator
+from restloom.http.client import Page, ParsedResponse
 
 BASE = "https://api.example.com/v1/"
 URL = "https://api.example.com/v1/items"
@@ -31,12 +27,10 @@ def spec_of(paginator: Any, *, primary_key: Any = "id") -> PaginatorSpec:
     return parse(raw).resources[0].endpoint.paginator
 
 
-def cursor_paginator(**block: Any) -> ExtendedCursorPaginator:
+def cursor_paginator(**block: Any) -> CursorPaginator:
     """A fresh extended cursor paginator for this ``type: cursor`` block (primary key ``id``)."""
-    paginator = new_paginator(
-        spec_of({"type": "cursor", **block}), primary_key=("id",)
-    )
-    assert isinstance(paginator, ExtendedCursorPaginator)
+    paginator = new_paginator(spec_of({"type": "cursor", **block}), primary_key=("id",))
+    assert isinstance(paginator, CursorPaginator)
     return paginator
 
 
@@ -53,17 +47,22 @@ def response(
     return built
 
 
-def page(paginator: ExtendedCursorPaginator, document: Any, records: list[Any]) -> None:
-    """Feed one page to the paginator the way the page loop does (context first, then update_state)."""
-    paginator.context = {
+def view(document: Any, records: list[Any], *, page_count: int = 1) -> PageView:
+    """The view of one page the page loop hands a paginator."""
+    context = {
         "response": document,
         "headers": {},
         "last_record": records[-1] if records else None,
         "last_page_size": len(records),
-        "page_count": 0,
+        "page_count": page_count,
         "status_code": 200,
     }
-    paginator.update_state(response(document), records)
+    return PageView(response=ParsedResponse(Page(response(document), document)), records=records, context=context)
+
+
+def page(paginator: CursorPaginator | DltPaginator, document: Any, records: list[Any]) -> bool:
+    """Feed one page to the paginator the way the page loop does; True when there is a next page."""
+    return paginator.advance(view(document, records))
 
 
 def prepared_url(request: Request) -> str:
@@ -75,33 +74,30 @@ def test_last_record_cursor_sends_the_last_id_and_the_page_size() -> None:
     """Persona's cursor: limit on every request, page[after] = the id of the page's last record."""
     paginator = cursor_paginator(limit=100, cursor_param="page[after]")
     request = Request("GET", URL)
-    paginator.init_request(request)
+    paginator.start(request)
     assert request.params == {"limit": 100}
     records = [{"id": "act_1"}, {"id": "act_2"}]
-    page(paginator, {"data": records}, records)
-    assert paginator.has_next_page is True
-    paginator.update_request(request)
+    assert page(paginator, {"data": records}, records) is True
+    paginator.apply(request)
     assert request.params == {"limit": 100, "page[after]": "act_2"}
     assert prepared_url(request) == f"{URL}?limit=100&page%5Bafter%5D=act_2"
     records = [{"id": "act_3"}]
     page(paginator, {"data": records}, records)
-    paginator.update_request(request)
+    paginator.apply(request)
     assert request.params == {"limit": 100, "page[after]": "act_3"}
-    page(paginator, {"data": []}, [])
-    assert paginator.has_next_page is False
+    assert page(paginator, {"data": []}, []) is False
 
 
 def test_cursor_path_cursor_reads_the_response_and_stops_on_null() -> None:
     """Yousign-style: the cursor at meta.next_cursor is sent as 'after'; null ends the pages."""
     paginator = cursor_paginator(cursor_path="meta.next_cursor", cursor_param="after", limit=10)
     request = Request("GET", URL, params={"order": "asc"})
-    paginator.init_request(request)
+    paginator.start(request)
     assert request.params == {"order": "asc", "limit": 10}
     page(paginator, {"meta": {"next_cursor": "c_2"}, "data": [{"id": 1}]}, [{"id": 1}])
-    paginator.update_request(request)
+    paginator.apply(request)
     assert request.params == {"order": "asc", "limit": 10, "after": "c_2"}
-    page(paginator, {"meta": {"next_cursor": None}, "data": [{"id": 2}]}, [{"id": 2}])
-    assert paginator.has_next_page is False
+    assert page(paginator, {"meta": {"next_cursor": None}, "data": [{"id": 2}]}, [{"id": 2}]) is False
 
 
 def test_cursor_body_path_puts_the_cursor_in_the_json_body() -> None:
@@ -110,9 +106,9 @@ def test_cursor_body_path_puts_the_cursor_in_the_json_body() -> None:
         cursor_path="next", cursor_param="after", cursor_body_path="page.after", limit=5
     )
     request = Request("POST", URL, json={"filter": "x"})
-    paginator.init_request(request)
+    paginator.start(request)
     page(paginator, {"next": "c_9", "items": [{"id": 1}]}, [{"id": 1}])
-    paginator.update_request(request)
+    paginator.apply(request)
     assert request.json == {"filter": "x", "page": {"after": "c_9"}}
     assert request.params == {"limit": 5}
 
@@ -124,31 +120,29 @@ def test_expression_cursor_follows_the_next_url_and_stops_on_empty_dict() -> Non
         stop_condition='{{ not response.get("paging", {}).get("next", {}) }}',
     )
     request = Request("GET", "https://api.example.com/v2/alerts", params={"order": "asc"})
-    paginator.init_request(request)
+    paginator.start(request)
     assert request.params == {"order": "asc"}
     next_url = "https://api.example.com/v2/alerts?offset=20&limit=20&order=asc"
-    page(paginator, {"data": [{"id": "a"}], "paging": {"next": next_url}}, [{"id": "a"}])
-    assert paginator.has_next_page is True
-    paginator.update_request(request)
+    assert page(paginator, {"data": [{"id": "a"}], "paging": {"next": next_url}}, [{"id": "a"}]) is True
+    paginator.apply(request)
     assert request.url == next_url
     assert request.params == {}
     assert prepared_url(request) == next_url
-    page(paginator, {"data": [{"id": "b"}], "paging": {"first": next_url}}, [{"id": "b"}])
-    assert paginator.has_next_page is False
+    assert page(paginator, {"data": [{"id": "b"}], "paging": {"first": next_url}}, [{"id": "b"}]) is False
 
 
 def test_url_cursor_keeps_the_limit_without_duplicating_it() -> None:
     """A followed next URL gets limit added back only when it does not already carry it."""
     paginator = cursor_paginator(cursor_path="next_page", limit=50)
     request = Request("GET", URL)
-    paginator.init_request(request)
+    paginator.start(request)
     assert request.params == {"limit": 50}
     page(paginator, {"next_page": f"{URL}?page=2&limit=50", "items": [{"id": 1}]}, [{"id": 1}])
-    paginator.update_request(request)
+    paginator.apply(request)
     assert (request.url, request.params) == (f"{URL}?page=2&limit=50", {})
     assert prepared_url(request) == f"{URL}?page=2&limit=50"
     page(paginator, {"next_page": f"{URL}?page=3", "items": [{"id": 2}]}, [{"id": 2}])
-    paginator.update_request(request)
+    paginator.apply(request)
     assert (request.url, request.params) == (f"{URL}?page=3", {"limit": 50})
     assert prepared_url(request) == f"{URL}?page=3&limit=50"
 
@@ -158,15 +152,15 @@ def test_relative_next_url_is_joined_to_the_current_one() -> None:
     paginator = cursor_paginator(cursor_path="links.next", stop_condition="false")
     request = Request("GET", URL, params={"q": "x"})
     page(paginator, {"links": {"next": "/v1/items?cursor=abc"}, "items": [{"id": 1}]}, [{"id": 1}])
-    paginator.update_request(request)
+    paginator.apply(request)
     assert (request.url, request.params) == ("https://api.example.com/v1/items?cursor=abc", {})
 
 
 def test_first_url_that_already_carries_the_limit_gets_no_second_one() -> None:
-    """init_request does not add limit when the URL's own query already sets it."""
+    """start does not add limit when the URL's own query already sets it."""
     paginator = cursor_paginator(cursor_param="after", limit=10)
     request = Request("GET", f"{URL}?limit=25")
-    paginator.init_request(request)
+    paginator.start(request)
     assert request.params == {}
     assert prepared_url(request) == f"{URL}?limit=25"
 
@@ -175,20 +169,17 @@ def test_has_more_path_ends_pages_even_with_a_cursor() -> None:
     """EasyPost-style: has_more false stops although the last record still yields a cursor."""
     paginator = cursor_paginator(cursor_param="before_id", limit=10, has_more_path="has_more")
     request = Request("GET", URL)
-    paginator.init_request(request)
-    page(paginator, {"batches": [{"id": "b_1"}], "has_more": True}, [{"id": "b_1"}])
-    assert paginator.has_next_page is True
-    paginator.update_request(request)
+    paginator.start(request)
+    assert page(paginator, {"batches": [{"id": "b_1"}], "has_more": True}, [{"id": "b_1"}]) is True
+    paginator.apply(request)
     assert request.params == {"limit": 10, "before_id": "b_1"}
-    page(paginator, {"batches": [{"id": "b_2"}], "has_more": False}, [{"id": "b_2"}])
-    assert paginator.has_next_page is False
+    assert page(paginator, {"batches": [{"id": "b_2"}], "has_more": False}, [{"id": "b_2"}]) is False
 
 
 def test_missing_has_more_stops() -> None:
     """A page without the has_more field is treated as the last one."""
     paginator = cursor_paginator(cursor_param="before_id", limit=10, has_more_path="has_more")
-    page(paginator, {"batches": [{"id": "b_1"}]}, [{"id": "b_1"}])
-    assert paginator.has_next_page is False
+    assert page(paginator, {"batches": [{"id": "b_1"}]}, [{"id": "b_1"}]) is False
 
 
 def test_stop_after_empty_page_stops_although_a_cursor_came_back() -> None:
@@ -196,35 +187,14 @@ def test_stop_after_empty_page_stops_although_a_cursor_came_back() -> None:
     paginator = cursor_paginator(
         cursor_path="next", cursor_param="after", limit=5, stop_after_empty_page=True
     )
-    page(paginator, {"next": "c_1", "items": [{"id": 1}]}, [{"id": 1}])
-    assert paginator.has_next_page is True
-    page(paginator, {"next": "c_2", "items": []}, [])
-    assert paginator.has_next_page is False
+    assert page(paginator, {"next": "c_1", "items": [{"id": 1}]}, [{"id": 1}]) is True
+    assert page(paginator, {"next": "c_2", "items": []}, []) is False
 
 
 def test_without_stop_after_empty_page_an_empty_page_with_a_cursor_goes_on() -> None:
     """The default keeps following a cursor past an empty page (the loop guard and stop_condition end it)."""
     paginator = cursor_paginator(cursor_path="next", cursor_param="after", limit=5)
-    page(paginator, {"next": "c_2", "items": []}, [])
-    assert paginator.has_next_page is True
-
-
-def test_stop_check_evaluates_the_stop_condition() -> None:
-    """The page loop's stop predicate is the compiled stop_condition; none without one."""
-    check = stop_check(
-        spec_of(
-            {
-                "type": "cursor",
-                "cursor_param": "page[after]",
-                "limit": 100,
-                "stop_condition": "response.get('data')|length == 0",
-            }
-        )
-    )
-    assert check is not None
-    assert check({"response": {"data": []}}) is True
-    assert check({"response": {"data": [1]}}) is False
-    assert stop_check(spec_of("single_page")) is None
+    assert page(paginator, {"next": "c_2", "items": []}, []) is True
 
 
 def test_loop_guard_flags_a_repeated_request() -> None:
@@ -248,10 +218,10 @@ def test_loop_guard_catches_a_next_url_that_never_changes() -> None:
     assert guard.first_visit(request) is True
     end = f"{URL}?start_time=100"
     page(paginator, {"next_page": end, "count": 5, "calls": []}, [])
-    paginator.update_request(request)
+    paginator.apply(request)
     assert guard.first_visit(request) is True
     page(paginator, {"next_page": end, "count": 2, "calls": []}, [])
-    paginator.update_request(request)
+    paginator.apply(request)
     assert guard.first_visit(request) is False
 
 
@@ -260,12 +230,12 @@ def test_new_paginator_returns_a_fresh_extended_cursor_each_call() -> None:
     spec = spec_of({"type": "cursor", "cursor_param": "after", "limit": 10})
     first = new_paginator(spec, primary_key=("id",))
     second = new_paginator(spec, primary_key=("id",))
-    assert isinstance(first, ExtendedCursorPaginator)
-    assert isinstance(second, ExtendedCursorPaginator)
+    assert isinstance(first, CursorPaginator)
+    assert isinstance(second, CursorPaginator)
     assert first is not second
-    page(first, {"data": []}, [])
-    assert first.has_next_page is False
-    assert second.has_next_page is True
+    assert page(first, {"data": []}, []) is False
+    assert page(second, {"data": [{"id": "x"}]}, [{"id": "x"}]) is True
+    assert (first.cursor, second.cursor) == (None, "x")
 
 
 def test_new_paginator_deep_copies_paginator_objects() -> None:
@@ -274,14 +244,17 @@ def test_new_paginator_deep_copies_paginator_objects() -> None:
     spec = spec_of(original)
     copy_one = new_paginator(spec, primary_key=())
     copy_two = new_paginator(spec, primary_key=())
-    assert isinstance(copy_one, JSONLinkPaginator)
-    assert isinstance(copy_two, JSONLinkPaginator)
-    assert copy_one is not original
-    assert copy_two is not copy_one
-    copy_one.update_state(response({"links": {"next": f"{URL}?page=2"}}))
-    assert copy_one._next_reference == f"{URL}?page=2"
+    assert isinstance(copy_one, DltPaginator)
+    assert isinstance(copy_two, DltPaginator)
+    assert isinstance(copy_one.paginator, JSONLinkPaginator)
+    assert copy_one.paginator is not original
+    assert copy_two.paginator is not copy_one.paginator
+    assert page(copy_one, {"links": {"next": f"{URL}?page=2"}}, []) is True
+    request = Request("GET", URL)
+    copy_one.apply(request)
+    assert request.url == f"{URL}?page=2"
     assert original._next_reference is None
-    assert copy_two._next_reference is None
+    assert copy_two.paginator._next_reference is None
 
 
 def test_new_paginator_builds_dlt_paginators_from_their_options() -> None:
@@ -289,24 +262,42 @@ def test_new_paginator_builds_dlt_paginators_from_their_options() -> None:
     spec = spec_of({"type": "offset", "limit": 25, "offset_param": "skip"})
     first = new_paginator(spec, primary_key=())
     second = new_paginator(spec, primary_key=())
-    assert isinstance(first, OffsetPaginator)
+    assert isinstance(first, DltPaginator)
+    assert isinstance(first.paginator, OffsetPaginator)
+    assert first.name == "OffsetPaginator"
     assert first is not second
     request = Request("GET", URL)
-    first.init_request(request)
+    first.start(request)
     assert request.params == {"skip": 0, "limit": 25}
 
 
-def test_new_paginator_leaves_auto_to_detection() -> None:
-    """No paginator written means None: the engine detects one from the first response."""
-    assert (
-        new_paginator(PaginatorSpec(kind="auto"), primary_key=())
-        is None
-    )
+def test_auto_detects_from_the_first_response() -> None:
+    """No paginator written: the first response picks dlt's paginator (a next link here)."""
+    paginator = new_paginator(PaginatorSpec(kind="auto"), primary_key=())
+    assert isinstance(paginator, DltPaginator)
+    assert paginator.paginator is None
+    assert page(paginator, {"items": [{"id": 1}], "next": f"{URL}?page=2"}, [{"id": 1}]) is True
+    assert paginator.name == "JSONLinkPaginator"
+
+
+def test_auto_detection_falls_back_to_a_single_page() -> None:
+    """A response with no paging hint is one page, as in dlt."""
+    paginator = new_paginator(PaginatorSpec(kind="auto"), primary_key=())
+    assert page(paginator, {"items": [{"id": 1}]}, [{"id": 1}]) is False
+    assert paginator.name == "SinglePagePaginator"
+
+
+def test_expression_cursor_reads_the_context_it_is_given() -> None:
+    """cursor_value sees the loop's context, page_count included."""
+    paginator = cursor_paginator(cursor_value="{{ page_count + 1 }}", cursor_param="page")
+    assert paginator.advance(view({"items": [1]}, [1], page_count=3)) is True
+    request = Request("GET", URL)
+    paginator.apply(request)
+    assert request.params == {"page": "4"}
 
 
 @pytest.mark.parametrize("empty", [None, "", {}, [], False])
 def test_expression_cursor_stops_on_every_empty_value(empty: Any) -> None:
     """A cursor_value that evaluates to null, '', {}, [] or false ends the pages."""
     paginator = cursor_paginator(cursor_value="{{ response.next }}")
-    page(paginator, {"next": empty, "items": [{"id": 1}]}, [{"id": 1}])
-    assert paginator.has_next_page is False
+    assert page(paginator, {"next": empty, "items": [{"id": 1}]}, [{"id": 1}]) is False

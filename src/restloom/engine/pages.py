@@ -1,31 +1,31 @@
 """The page loop of one resource (for one parent record, when it is a child): request, select,
 check, paginate, guard. Pages leave as lists of records; nothing here is per record but the
 primary-key check of a page's first record and the parent fields a child row carries.
+
+The loop owns what is the same for every paginator: the page count, ``max_pages``, the
+``stop_condition``, the guard against a next-page request already made, the expression context
+(``KNOWN_PAGINATOR_VARIABLES``) and the errors a paginator or an expression raises. A paginator
+(``restloom.engine.paginate.Paginator``) only reads the next token from a page and applies it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 from dlt.sources.helpers.rest_client.utils import join_url
 from requests import Request
 
 from restloom.config.models import ResourceSpec
 from restloom.config.selectors import Selector
-from restloom.engine.paginate import (
-    BasePaginator,
-    ExtendedCursorPaginator,
-    LoopGuard,
-    new_paginator,
-)
+from restloom.engine.paginate import LoopGuard, PageView, Paginator, new_paginator
 from restloom.engine.render import render_request_parts
 from restloom.engine.select import detect_selector, select
 from restloom.errors import ExpressionError, PrimaryKeyMissing, ResponseError
-from restloom.expressions import ExpressionEvaluationError
+from restloom.expressions import KNOWN_PAGINATOR_VARIABLES, ExpressionEvaluationError
 from restloom.http.actions import ResponseActions
 from restloom.http.client import Fetcher, Page, ParsedResponse
 from restloom.report import RunReport
@@ -55,8 +55,7 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
     request = Request(method=endpoint.method, url=join_url(source.base_url, parts.path), params=params,
                       json=parts.json, data=parts.data, headers=parts.headers, auth=source.auth)
     paginator = new_paginator(endpoint.paginator, primary_key=spec.primary_key)
-    if paginator is not None:
-        paginator.init_request(request)
+    paginator.start(request)
     guard, selector, count = LoopGuard(), endpoint.selector, 0
     actions = ResponseActions(endpoint.response_actions)
     guard.first_visit(request)
@@ -70,18 +69,11 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
         source.report.count(spec.name, pages=1)
         if records:
             yield records
-        if _should_stop(source, page=page, records=records, count=count):
+        view = PageView(response=ParsedResponse(page), records=records, context=page_context(page, records, count))
+        if _should_stop(source, view=view, count=count):
             return
-        paginator = paginator or _detect_paginator(page, records)
-        if not _advance(source, paginator, request=request, page=page, records=records, guard=guard):
+        if not _advance(source, paginator, request=request, page=view, guard=guard):
             return
-
-
-def _detect_paginator(page: Page, records: list[Any]) -> BasePaginator:
-    from dlt.sources.helpers.rest_client.detector import PaginatorFactory
-
-    paginator, _ = PaginatorFactory().create_paginator(ParsedResponse(page))  # type: ignore[arg-type]
-    return paginator or SinglePagePaginator()
 
 
 def _select(source: PageSource, selector: Selector, page: Page) -> list[Any]:
@@ -116,39 +108,49 @@ def check_primary_key(spec: ResourceSpec, record: Any) -> None:
                                 f"records (fields: {seen}); set primary_key on the resource to a field they carry")
 
 
-def _context(page: Page, records: list[Any], count: int) -> dict[str, Any]:
-    return {"response": page.document, "headers": page.response.headers,
-            "last_record": records[-1] if records else None, "last_page_size": len(records),
-            "page_count": count, "status_code": page.response.status_code}
+_ContextValue = Callable[[Page, list[Any], int], Any]
+_CONTEXT_VALUES: Mapping[str, _ContextValue] = MappingProxyType({
+    "response": lambda page, _records, _count: page.document,
+    "headers": lambda page, _records, _count: page.response.headers,
+    "last_record": lambda _page, records, _count: records[-1] if records else None,
+    "last_page_size": lambda _page, records, _count: len(records),
+    "page_count": lambda _page, _records, count: count,
+    "status_code": lambda page, _records, _count: page.response.status_code,
+})
+if tuple(_CONTEXT_VALUES) != KNOWN_PAGINATOR_VARIABLES:  # what expressions may name is what the loop gives
+    raise ImportError(f"the page context {tuple(_CONTEXT_VALUES)} differs from {KNOWN_PAGINATOR_VARIABLES}")
 
 
-def _should_stop(source: PageSource, *, page: Page, records: list[Any], count: int) -> bool:
+def page_context(page: Page, records: list[Any], count: int) -> Mapping[str, Any]:
+    """The expression variables after page number ``count`` (1 for the first page)."""
+    return {name: value(page, records, count) for name, value in _CONTEXT_VALUES.items()}
+
+
+def _should_stop(source: PageSource, *, view: PageView, count: int) -> bool:
     paginator = source.spec.endpoint.paginator
     if paginator.stop_condition is not None:
         try:
-            if paginator.stop_condition.evaluate(_context(page, records, count)):
+            if paginator.stop_condition.evaluate(view.context):
                 return True
         except ExpressionEvaluationError as exc:
             raise ExpressionError(source.spec.name, str(exc)) from exc
     return paginator.max_pages is not None and count >= paginator.max_pages
 
 
-def _advance(source: PageSource, paginator: BasePaginator, *, request: Request, page: Page,
-             records: list[Any], guard: LoopGuard) -> bool:
+def _advance(source: PageSource, paginator: Paginator, *, request: Request, page: PageView,
+             guard: LoopGuard) -> bool:
     """Move ``request`` to the next page; False when there is none (or it would repeat)."""
-    if isinstance(paginator, ExtendedCursorPaginator):
-        paginator.context = _context(page, records, 0)
     try:
-        paginator.update_state(ParsedResponse(page), records)  # type: ignore[arg-type]
+        more = paginator.advance(page)
     except ExpressionEvaluationError as exc:
         raise ExpressionError(source.spec.name, str(exc)) from exc
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         url = source.fetcher.redactor.url(page.response.url or "")
-        raise ResponseError(source.spec.name, f"the {type(paginator).__name__} could not read the response at "
+        raise ResponseError(source.spec.name, f"the {paginator.name} could not read the response at "
                             f"{url}: {truncate(str(exc), 200)}") from exc
-    if not paginator.has_next_page:
+    if not more:
         return False
-    paginator.update_request(request)
+    paginator.apply(request)
     if guard.first_visit(request):
         return True
     url = source.fetcher.redactor.url(request.url)

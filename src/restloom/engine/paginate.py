@@ -1,22 +1,29 @@
-"""Paginators and the page loop that drives them.
+"""Paginators: where the next page's token comes from and how it goes into the request.
 
-restloom reuses dlt's paginator classes (``json_link``, ``header_link``, ``offset``, ``page_number``,
-``cursor``, ...), so a dlt paginator object or name in a user's config behaves exactly as in dlt.
-One paginator is our own: :class:`ExtendedCursorPaginator`, because the seed dialect's cursor takes
-its value from a Jinja ``cursor_value``, a JSONPath, or the last record's primary key, sends a page
-size under ``limit_param`` on every request, and follows a cursor that is a URL — none of which
-dlt's ``JSONResponseCursorPaginator`` can do.
+The page loop (``restloom.engine.pages``) owns everything else: the page count, ``max_pages``, the
+``stop_condition``, the guard against a request that repeats, the expression context and the errors.
+A paginator is anything with the three methods of :class:`Paginator` (singer-sdk's
+``advance``/``get_next`` split): ``start`` prepares the first request, ``advance`` reads a page and
+says whether there is a next one, ``apply`` moves the request to it.
 
-Paginators compute the next token; :class:`PageLoop` owns everything else: the page count,
-``max_pages``, the ``stop_condition``, and the guard against a cursor or next URL that repeats.
+Two implementations:
+
+- :class:`DltPaginator` adapts dlt's request-mutating paginators (``json_link``, ``header_link``,
+  ``offset``, ``page_number``, ``cursor``, a user's own ``BasePaginator`` subclass or object, and
+  dlt's auto-detection from the first response), so they behave exactly as in dlt. It is the only
+  place that calls dlt's ``init_request/update_state/has_next_page/update_request``.
+- :class:`CursorPaginator`, the extended dialect's cursor: the cursor comes from a Jinja
+  ``cursor_value`` over the loop's context, a JSONPath, or the last record's primary key; a page size
+  is sent under ``limit_param`` on every request; a cursor that is a URL is followed — none of which
+  dlt's ``JSONResponseCursorPaginator`` can do.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urljoin, urlparse
 
 from dlt.common import jsonpath
@@ -24,26 +31,100 @@ from dlt.sources.helpers.rest_client import paginators as dlt_paginators
 from requests import Request
 
 from restloom.config.models import CursorSpec, PaginatorSpec
-from restloom.expressions import ExpressionEvaluationError
 
 BasePaginator = dlt_paginators.BasePaginator
+_EMPTY_CURSORS: tuple[Any, ...] = (None, "", {}, [])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageView:
+    """What a paginator sees of one page.
+
+    ``response``: the response, whose ``json()`` returns the document already parsed; ``records``:
+    what the data selector took from it; ``context``: the expression variables of this page
+    (``restloom.expressions.KNOWN_PAGINATOR_VARIABLES``).
+    """
+
+    response: Any
+    records: list[Any]
+    context: Mapping[str, Any]
+
+    @property
+    def document(self) -> Any:
+        """The parsed JSON document (None for an empty body)."""
+        return self.response.json()
+
+
+class Paginator(Protocol):
+    """How the page loop talks to a paginator; one instance per run of a resource (it has state)."""
+
+    @property
+    def name(self) -> str:
+        """The paginator's name in messages (``JSONLinkPaginator``)."""
+        ...
+
+    def start(self, request: Request) -> None:
+        """Prepare the first request (a page size or first offset, say)."""
+
+    def advance(self, page: PageView) -> bool:
+        """Read ``page``; True when there is a next page."""
+        ...
+
+    def apply(self, request: Request) -> None:
+        """Move ``request`` to the next page (called only after ``advance`` returned True)."""
+
+
+class DltPaginator:
+    """A dlt ``BasePaginator`` behind the :class:`Paginator` protocol.
+
+    With no paginator given (``auto``), the first response picks one with dlt's ``PaginatorFactory``,
+    falling back to ``SinglePagePaginator`` as dlt does.
+    """
+
+    def __init__(self, paginator: BasePaginator | None) -> None:
+        self.paginator = paginator
+
+    @property
+    def name(self) -> str:
+        return type(self.paginator).__name__ if self.paginator is not None else "auto-detected paginator"
+
+    def start(self, request: Request) -> None:
+        if self.paginator is not None:
+            self.paginator.init_request(request)
+
+    def advance(self, page: PageView) -> bool:
+        if self.paginator is None:
+            self.paginator = _detect(page.response)
+        self.paginator.update_state(page.response, page.records)
+        return bool(self.paginator.has_next_page)
+
+    def apply(self, request: Request) -> None:
+        assert self.paginator is not None
+        self.paginator.update_request(request)
+
+
+def _detect(response: Any) -> BasePaginator:
+    from dlt.sources.helpers.rest_client.detector import PaginatorFactory
+
+    paginator, _ = PaginatorFactory().create_paginator(response)
+    return paginator or dlt_paginators.SinglePagePaginator()
 
 
 def _is_url(value: str) -> bool:
     return value.startswith(("http://", "https://", "/"))
 
 
-class ExtendedCursorPaginator(dlt_paginators.BaseReferencePaginator):
-    """The seed dialect's cursor paginator (see the module docstring for why it is our own)."""
+class CursorPaginator:
+    """The extended dialect's cursor paginator (see the module docstring for why it is our own)."""
+
+    name = "ExtendedCursorPaginator"
 
     def __init__(self, spec: CursorSpec, *, primary_key: tuple[str, ...]) -> None:
-        super().__init__()
         self.spec = spec
         self.primary_key = primary_key
-        self.context: Mapping[str, Any] = {}
-        self._following_url = False
+        self.cursor: str | None = None
 
-    def init_request(self, request: Request) -> None:
+    def start(self, request: Request) -> None:
         self._send_limit(request)
 
     def _send_limit(self, request: Request) -> None:
@@ -55,32 +136,32 @@ class ExtendedCursorPaginator(dlt_paginators.BaseReferencePaginator):
         if self.spec.limit_param not in query:
             request.params[self.spec.limit_param] = self.spec.limit
 
-    def update_state(self, response: Any, data: list[Any] | None = None) -> None:
-        cursor = self._cursor(response, data or [])
-        if cursor in (None, "", {}, []) or cursor is False:
-            self._next_reference = None
-            return
-        self._next_reference = str(cursor)
-        if self.spec.stop_after_empty_page and not data:
-            self._has_next_page = False
-        elif self.spec.has_more_path:
-            values = jsonpath.find_values(self.spec.has_more_path, response.json())
-            self._has_next_page = bool(values and values[0])
+    def advance(self, page: PageView) -> bool:
+        cursor = self._cursor(page)
+        if cursor in _EMPTY_CURSORS or cursor is False:
+            self.cursor = None
+            return False
+        self.cursor = str(cursor)
+        if self.spec.stop_after_empty_page and not page.records:
+            return False
+        if self.spec.has_more_path:
+            values = jsonpath.find_values(self.spec.has_more_path, page.document)
+            return bool(values and values[0])
+        return True
 
-    def _cursor(self, response: Any, data: list[Any]) -> Any:
+    def _cursor(self, page: PageView) -> Any:
         spec = self.spec
         if spec.source == "expression" and spec.cursor_value is not None:
-            return spec.cursor_value.evaluate(self.context)
+            return spec.cursor_value.evaluate(page.context)
         if spec.source == "path" and spec.cursor_path is not None:
-            values = jsonpath.find_values(spec.cursor_path, response.json())
+            values = jsonpath.find_values(spec.cursor_path, page.document)
             return values[0] if values else None
-        if not data or not isinstance(data[-1], Mapping):
+        if not page.records or not isinstance(page.records[-1], Mapping):
             return None
-        last = data[-1]
-        return last.get(self.primary_key[0]) if self.primary_key else None
+        return page.records[-1].get(self.primary_key[0]) if self.primary_key else None
 
-    def update_request(self, request: Request) -> None:
-        cursor = self._next_reference
+    def apply(self, request: Request) -> None:
+        cursor = self.cursor
         assert cursor is not None
         if self.spec.cursor_param is None and _is_url(cursor):
             request.url = urljoin(request.url, cursor)
@@ -100,17 +181,17 @@ class ExtendedCursorPaginator(dlt_paginators.BaseReferencePaginator):
         return f"ExtendedCursorPaginator(source={self.spec.source}, cursor_param={self.spec.cursor_param})"
 
 
-def new_paginator(spec: PaginatorSpec, *, primary_key: tuple[str, ...]) -> BasePaginator | None:
-    """A fresh paginator for one run of one resource (paginators are stateful). None means 'detect'."""
-    if spec.kind == "object":
-        return copy.deepcopy(spec.obj)
+def new_paginator(spec: PaginatorSpec, *, primary_key: tuple[str, ...]) -> Paginator:
+    """A fresh paginator for one run of one resource (paginators are stateful)."""
     if spec.kind == "cursor":
         assert spec.cursor is not None
-        return ExtendedCursorPaginator(spec.cursor, primary_key=primary_key)
+        return CursorPaginator(spec.cursor, primary_key=primary_key)
+    if spec.kind == "object":
+        return DltPaginator(copy.deepcopy(spec.obj))
     if spec.kind == "dlt":
         assert spec.cls is not None
-        return spec.cls(**dict(spec.params))
-    return None
+        return DltPaginator(spec.cls(**dict(spec.params)))
+    return DltPaginator(None)
 
 
 def request_signature(request: Request) -> tuple[str, str, str]:
@@ -134,36 +215,13 @@ class LoopGuard:
         return True
 
 
-@dataclass(frozen=True, slots=True)
-class PageOutcome:
-    """What the loop decided after a page: go on, or stop and why."""
-
-    more: bool
-    reason: str = ""
-
-
-StopCheck = Callable[[Mapping[str, Any]], bool]
-
-
-def stop_check(spec: PaginatorSpec) -> StopCheck | None:
-    """The stop condition as a predicate over the page context, or None."""
-    expression = spec.stop_condition
-    if expression is None:
-        return None
-
-    def check(context: Mapping[str, Any]) -> bool:
-        return bool(expression.evaluate(context))
-
-    return check
-
-
 __all__ = [
     "BasePaginator",
-    "ExpressionEvaluationError",
-    "ExtendedCursorPaginator",
+    "CursorPaginator",
+    "DltPaginator",
     "LoopGuard",
-    "PageOutcome",
+    "PageView",
+    "Paginator",
     "new_paginator",
     "request_signature",
-    "stop_check",
 ]
