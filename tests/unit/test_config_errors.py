@@ -223,16 +223,10 @@ CASES = [
         id="action-missing",
     ),
     pytest.param(
-        endpoint(response_actions=[{"status_code": 404, "action": "ignor"}]),
-        f"{EP}.response_actions[0].action",
-        "unknown action 'ignor' — did you mean 'ignore'? (known: ignore)",
-        id="action-unknown-name",
-    ),
-    pytest.param(
-        endpoint(response_actions=[{"status_code": "404", "action": "ignore"}]),
+        endpoint(response_actions=[{"status_code": 404.5, "action": "ignore"}]),
         f"{EP}.response_actions[0].status_code",
-        "expected an HTTP status code (an integer), got str",
-        id="action-status-str",
+        "expected an HTTP status code (an integer), got float",
+        id="action-status-float",
     ),
     pytest.param(
         endpoint(response_actions=[{"content": 404, "action": "ignore"}]),

@@ -495,6 +495,23 @@ def test_settings_that_can_never_take_effect_are_notices() -> None:
     )
 
 
+def test_response_actions_dlt_accepts_but_never_applies_are_notices() -> None:
+    """An unknown action name and a status code written as text run as in dlt (doing nothing), with a notice."""
+    from restloom.config import parse
+
+    config = parse({"client": {"base_url": "https://api.example.com/"}, "resources": [
+        {"name": "a", "endpoint": {"path": "a", "response_actions": [
+            {"status_code": 404, "action": "ignor"}, {"status_code": "404", "action": "ignore"}]}}]})
+    assert config.notices == (
+        "resources[0].endpoint.response_actions[0].action: unknown action 'ignor' is never applied (dlt accepts "
+        "it and does nothing) — did you mean 'ignore'? (known: ignore)",
+        "resources[0].endpoint.response_actions[1].status_code: a status code written as text ('404') never "
+        "matches a response (dlt compares it with the number): write it as a number",
+    )
+    specs = config.resources[0].endpoint.response_actions
+    assert [(s.status_code, s.ignore) for s in specs] == [(404, False), ("404", True)]
+
+
 def _hook(response: Any) -> None:
     """A response hook (does nothing)."""
 

@@ -2,7 +2,9 @@
 
 An endpoint lists actions: a callable, or a mapping with ``status_code`` (an int), ``content`` (a
 string) and ``action`` — ``"ignore"``, a callable or a list of callables. dlt accepts a wrong
-``action`` and fails the resource when the first response arrives; here it is a config error.
+``action`` and fails the resource when the first response arrives; here it is a config error. What dlt
+accepts and then silently never applies — an unknown action name, a status code written as text — still
+runs as in dlt, with a notice naming it.
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ def _action(raw: Any, *, path: str, issues: Issues) -> ResponseActionSpec | None
     before = len(issues)
     issues.unknown_keys(raw, ACTION_KEYS, path)
     status, content, action = raw.get("status_code"), raw.get("content"), raw.get("action")
-    if status is not None:
+    if isinstance(status, str):
+        issues.notice(join(path, "status_code"), f"a status code written as text ({status!r}) never matches a "
+                      "response (dlt compares it with the number): write it as a number")
+    elif status is not None:
         issues.expect(status, int, join(path, "status_code"), "an HTTP status code (an integer)")
     if content is not None:
         issues.expect(content, str, join(path, "content"), "a string to find in the response body")
@@ -52,7 +57,8 @@ def _hooks(action: Any, *, path: str, issues: Issues) -> tuple[Any, ...]:
     """The callables an action runs (none for ``ignore``); a wrong action is reported."""
     if isinstance(action, str):
         if action not in ACTIONS:
-            issues.add(path, f"unknown action '{action}'{did_you_mean(action, ACTIONS)} (known: ignore)")
+            issues.notice(path, f"unknown action '{action}' is never applied (dlt accepts it and does nothing)"
+                          f"{did_you_mean(action, ACTIONS)} (known: ignore)")
         return ()
     if callable(action):
         return (action,)

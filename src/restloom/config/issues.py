@@ -23,12 +23,17 @@ class Issues:
 
     def __init__(self) -> None:
         self._items: list[ConfigIssue] = []
+        self.notices: list[str] = []
 
     def add(self, path: str, message: str) -> None:
         """Record one problem at ``path``."""
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 3] + "..."
         self._items.append(ConfigIssue(path, message))
+
+    def notice(self, path: str, message: str) -> None:
+        """Record a setting that is valid (dlt accepts it) but can never take effect: shown, not raised."""
+        self.notices.append(str(ConfigIssue(path, message)))
 
     def extend(self, error: ConfigError) -> None:
         """Take over the problems of a ConfigError raised by a helper."""

@@ -79,6 +79,7 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
     resources, notices = bind_parents(pending, issues)
     notices.extend(duplicate_endpoints(resources))
     notices.extend(unused_settings(raw, resources))
+    notices.extend(issues.notices)
     workers = _concurrency(concurrency if concurrency is not None else raw.get("concurrency"), issues)
     issues.sort_by(_config_order(list(raw)))  # parent binding runs last; report in the config's own order
     issues.raise_if_any()
