@@ -27,7 +27,7 @@ from restloom.config.models import AuthSpec, Config, ResourceSpec
 from restloom.engine.pages import PageSource, check_primary_key, iter_pages, missing_key_fields
 from restloom.engine.render import parent_column_names, parent_columns
 from restloom.errors import ResourceError
-from restloom.http.auth import auth_secrets, build_auth
+from restloom.http.auth import AuthFactory, auth_secrets, build_auth, default_auth_registry
 from restloom.http.client import Fetcher
 from restloom.http.redact import Redactor
 from restloom.report import RunReport
@@ -115,8 +115,10 @@ class RedactingFilter(logging.Filter):
 class Run:
     """Shared state of one extraction; see the module docstring for its lifecycle."""
 
-    def __init__(self, config: Config, *, report: RunReport | None = None) -> None:
+    def __init__(self, config: Config, *, report: RunReport | None = None,
+                 auth_factories: Mapping[str, AuthFactory] | None = None) -> None:
         self.config = config
+        self._auth_factories = default_auth_registry() if auth_factories is None else auth_factories
         self.report = report or RunReport()
         self.report.notices.extend(config.notices)
         self._lock = threading.RLock()
@@ -185,7 +187,7 @@ class Run:
             return None
         with self._lock:
             if id(spec) not in self._auth:
-                self._auth[id(spec)] = build_auth(spec)
+                self._auth[id(spec)] = build_auth(spec, registry=self._auth_factories)
             return self._auth[id(spec)]
 
     @property
