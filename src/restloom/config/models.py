@@ -147,7 +147,6 @@ class IncrementalSpec:
     cursor_format: str | None = None
     lookback: float | None = None
     args: Mapping[str, Any] = field(default_factory=_empty)
-    placeholder_params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -181,7 +180,6 @@ class ResourceSpec:
     resolves: tuple[ResolveSpec, ...] = ()
     include_from_parent: tuple[str, ...] = ()
     selected: bool = True
-    parallelized: bool = False
     processing_steps: tuple[Mapping[str, Any], ...] = ()
 
     @property

@@ -277,6 +277,8 @@ def _resource(
         include = []
     resolves, unbound = find_resolves(name=merged["name"], endpoint=merged["endpoint"],
                                       path=join(path, "endpoint"), issues=issues)
+    # dlt's `parallelized`: checked, nothing more — restloom fetches every resource on a thread of its own
+    _flag(merged, "parallelized", False, path, issues)
     spec = ResourceSpec(
         name=merged["name"],
         config_path=path,
@@ -286,7 +288,6 @@ def _resource(
         hints=MappingProxyType(hints),
         include_from_parent=tuple(include),
         selected=_flag(merged, "selected", True, path, issues),
-        parallelized=_flag(merged, "parallelized", False, path, issues),
         processing_steps=tuple(_listed(merged.get("processing_steps"), join(path, "processing_steps"),
                                        issues)),
         resolves=tuple(resolves),
