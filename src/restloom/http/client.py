@@ -28,6 +28,7 @@ from restloom.http.retry import TRANSIENT_ERRORS, Decision, UnreadableBody, deci
 from restloom.report import RunReport
 from restloom.text import truncate
 
+_NO_CONTENT = frozenset({204, 205})  # statuses that carry no body by definition
 
 @dataclass(frozen=True, slots=True)
 class Page:
@@ -135,11 +136,17 @@ class Fetcher:
 
     @staticmethod
     def _parse(response: requests.Response) -> Any:
-        if not 200 <= response.status_code < 300:
+        """The JSON document of a 2xx response; None for any other, a 204/205 or a HEAD.
+
+        Any other 2xx must carry JSON: an empty body is an unreadable one (retried, then a failure), never
+        a quiet end of the list.
+        """
+        status = response.status_code
+        if not 200 <= status < 300 or status in _NO_CONTENT or response.request.method == "HEAD":
             return None
         content = response.content
         if not content.strip():
-            return None
+            raise UnreadableBody(f"empty body (HTTP {status}, expected JSON)")
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError as exc:
