@@ -60,7 +60,8 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
     actions = ResponseActions(endpoint.response_actions)
     guard.first_visit(request)
     while True:
-        page = source.fetcher.fetch(request, resource=spec.name, policy=endpoint.retry, actions=actions)
+        page = source.fetcher.fetch(request, resource=spec.name, policy=endpoint.retry, actions=actions,
+                                    timeouts=endpoint.timeouts)
         if page.ignored:
             return
         selector = selector or detect_selector(page.document)
