@@ -32,6 +32,7 @@ from restloom.text import truncate
 
 _NO_CONTENT = frozenset({204, 205})  # statuses that carry no body by definition
 
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """One fetched page: the response (headers, status, URL) and its parsed JSON document.
