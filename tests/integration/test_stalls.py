@@ -21,7 +21,7 @@ def _head(length: int) -> bytes:
 
 class _StallingHandler(socketserver.BaseRequestHandler):
     """``/fine``: a whole JSON page; ``/silent``: headers, then nothing; ``/trickle``: headers, then a
-    byte every 0.1 s (never the whole body)."""
+    byte every 0.1 s (never the whole body); ``/crawl``: the status line, then a header a byte every 0.1 s."""
 
     server: _StallingServer
 
@@ -38,10 +38,10 @@ class _StallingHandler(socketserver.BaseRequestHandler):
             if path == "/fine":
                 self.request.sendall(_head(len(FINE)) + FINE)
                 return
-            self.request.sendall(_head(1000))
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: " if path == "/crawl" else _head(1000))
             while not self.server.stop.wait(0.1):
-                if path == "/trickle":
-                    self.request.sendall(b" ")
+                if path != "/silent":
+                    self.request.sendall(b"a")
         except OSError:  # the client gave up and closed the connection
             return
 
@@ -78,22 +78,24 @@ def _config(base_url: str, *names: str, **client: Any) -> dict[str, Any]:
 
 
 def test_a_silent_and_a_trickling_server_fail_alone_by_their_deadline(run_sync: Sync) -> None:
-    """Headers then silence fails on the read timeout (after max_retries), a trickle on the total deadline
-    (retried once at most); the other resource loads, and the run ends in seconds."""
+    """Headers then silence fails on the read timeout (after max_retries), a trickling body or header on the
+    total deadline (retried once at most); the other resource loads, and the run ends in seconds."""
     with _stalling_server() as server:
         base = f"http://127.0.0.1:{server.server_address[1]}/"
-        config = _config(base, "silent", "trickle", "fine", timeout={"connect": 1, "read": 0.2, "total": 0.8})
+        config = _config(base, "silent", "trickle", "crawl", "fine",
+                         timeout={"connect": 1, "read": 0.2, "total": 0.8})
         config["client"]["error_handler"] = {"max_retries": 2}
         started = time.monotonic()
         result = run_sync(config)
         seconds = time.monotonic() - started
         paths = sorted(server.paths)
-    assert paths == ["/fine", *["/silent"] * 3, *["/trickle"] * 2]
+    assert paths == [*["/crawl"] * 2, "/fine", *["/silent"] * 3, *["/trickle"] * 2]
     errors = {stats.name: stats.error for stats in result.report.failed}
     assert errors == {
         "silent": f"no data for 0.2 s (read timeout) at {base}silent after 2 retries",
         "trickle": f"total deadline of 0.8 s passed (the response was still arriving) at {base}trickle "
                    "after 1 retries",
+        "crawl": f"total deadline of 0.8 s passed (the response was still arriving) at {base}crawl after 1 retries",
     }
     assert result.landed == {"fine": 2}
     assert seconds < 15  # the default read timeout alone is 60 s

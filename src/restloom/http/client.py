@@ -129,13 +129,18 @@ class Fetcher:
 
     def _send(self, prepared: requests.PreparedRequest, timeouts: Timeouts) -> requests.Response:
         """Send and read the whole response (not streamed) within the timeouts and the total deadline."""
+        passed = f"total deadline of {timeouts.total:g} s passed"
         with self._watchdog.watch(timeouts.total) as watch:
             try:
-                return self.session.send(prepared, timeout=(timeouts.connect, timeouts.read))
+                response = self.session.send(prepared, timeout=(timeouts.connect, timeouts.read))
             except requests.RequestException as exc:
                 if watch.fired:
-                    raise DeadlineExceeded(f"total deadline of {timeouts.total:g} s passed") from exc
+                    raise DeadlineExceeded(passed) from exc
                 raise
+        if watch.fired:  # the socket was shut down mid-response: what arrived may be cut short (headers too)
+            response.close()
+            raise DeadlineExceeded(passed)
+        return response
 
     @contextmanager
     def _flying(self) -> Iterator[None]:
