@@ -13,12 +13,15 @@ Three forms are accepted:
   ``{}`` (falsy) when there is no next page and the URL string when there is;
 - any other template (text mixed with blocks, ``{% %}`` statements): rendered to a string.
 
-Safety, in two layers: at compile time an attribute or constant subscript starting with ``_`` and any
-variable outside ``known_variables`` (including Jinja's ``self``) is a config error; at evaluation
-time the sandbox refuses unsafe attributes (``|attr('__class__')``, ``"{0.__class__}".format(x)``),
-mutating methods (``response.update(...)``) and huge ``*``/``**`` results by raising, which
-``Expression.evaluate`` turns into ``ExpressionEvaluationError``. Missing keys reached by attribute
-(``response.paging.next``) are chainable-undefined, like ``.get()`` returning ``None``.
+Safety, in three layers: at compile time an attribute or constant subscript starting with ``_``, any
+variable outside ``known_variables`` (including Jinja's ``self``) and any statement that repeats or
+recurses (``{% for %}``, ``{% macro %}``, ``{% call %}``) is a config error; at evaluation time the
+sandbox refuses unsafe attributes (``|attr('__class__')``, ``"{0.__class__}".format(x)``) and mutating
+methods (``response.update(...)``); and every operation that could build more than its inputs is
+bounded before it runs (``restloom.sandbox``: strings and lists, integers, the total an evaluation
+builds, its time). Each refusal raises, and ``Expression.evaluate`` turns it into
+``ExpressionEvaluationError``. Missing keys reached by attribute (``response.paging.next``) are
+chainable-undefined, like ``.get()`` returning ``None``.
 """
 
 from __future__ import annotations

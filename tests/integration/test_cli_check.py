@@ -74,6 +74,7 @@ SEED_EXPECTATIONS = {
             "  GET /accounts",
             "  records: data; primary key: id; write: merge",
             "  auth: bearer; retries: up to 5 on 429, 500, 502, 503, 504",
+            "  timeouts: connect 10 s, read 60 s, total 300 s",
             "notice: resources 'workflows_run' and 'workflow_runs' read the same endpoint '/workflow-runs'; "
             "both load",
         ],
@@ -270,4 +271,19 @@ def test_check_names_a_secret_that_is_not_set(tmp_path: Path) -> None:
         f"{config}: invalid config: 1 problem",
         f"  - client.auth.token: secret '{TOKEN_VAR.lower()}' is not set: export {TOKEN_VAR}=... or add it to "
         ".dlt/secrets.toml",
+    ]
+
+
+def test_check_prints_the_timeouts_each_resource_runs_with(tmp_path: Path) -> None:
+    """A client timeout block, and an endpoint's over it, show per resource as connect/read/total seconds."""
+    config = tmp_path / "timeouts.yaml"
+    config.write_text("client:\n  base_url: https://api.example.com/v1/\n  timeout: {read: 5, total: 30}\n"
+                      "resources:\n  - users\n  - {name: exports, endpoint: {path: exports, timeout: {total: 900}}}\n",
+                      encoding="utf-8")
+    result = run_check(config)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line.startswith("  timeouts:")] == [
+        "  timeouts: connect 10 s, read 5 s, total 30 s",
+        "  timeouts: connect 10 s, read 5 s, total 900 s",
     ]

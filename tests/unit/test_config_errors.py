@@ -20,7 +20,7 @@ PAGINATORS = (
 AUTH_TYPES = "api_key, basic, bearer, http_basic, oauth2_client_credentials"
 ENDPOINT_KEYS = (
     "auth, data, data_selector, error_handler, headers, incremental, json, method, paginator, "
-    "params, path, response_actions"
+    "params, path, response_actions, timeout"
 )
 RETRY_KEYS = (
     "backoff_factor, backoff_max, jitter, max_retries, retry_after_max, retry_on_errors, "
@@ -119,7 +119,7 @@ CASES = [
         config("r", client={"base_url": BASE, "base_ulr": BASE}),
         "client.base_ulr",
         "unknown key 'base_ulr' — did you mean 'base_url'? "
-        "(known: auth, base_url, error_handler, headers, paginator, session)",
+        "(known: auth, base_url, error_handler, headers, paginator, session, timeout)",
         id="client-unknown-key",
     ),
     pytest.param(
@@ -406,7 +406,7 @@ CASES = [
         config("r", resource_defaults={"endpoint": {"parms": {}}}),
         "resource_defaults.endpoint.parms",
         "unknown key 'parms' — did you mean 'params'? (known: auth, data, data_selector, error_handler, "
-        "headers, incremental, json, method, paginator, params, response_actions)",
+        "headers, incremental, json, method, paginator, params, response_actions, timeout)",
         id="defaults-endpoint-unknown-key",
     ),
     pytest.param(
@@ -662,6 +662,31 @@ CASES = [
         f"{EP}.error_handler.max_retries",
         "expected an integer >= 0, got int -1",
         id="error-handler-negative",
+    ),
+    # timeout
+    pytest.param(
+        endpoint(timeout=30),
+        f"{EP}.timeout",
+        "expected a mapping with connect, read and total (seconds), got int",
+        id="timeout-number",
+    ),
+    pytest.param(
+        config("r", client={"base_url": BASE, "timeout": {"totl": 30}}),
+        "client.timeout.totl",
+        "unknown key 'totl' — did you mean 'total'? (known: connect, read, total)",
+        id="timeout-unknown-key",
+    ),
+    pytest.param(
+        endpoint(timeout={"read": 0}),
+        f"{EP}.timeout.read",
+        "expected a number of seconds > 0, got 0",
+        id="timeout-zero",
+    ),
+    pytest.param(
+        endpoint(timeout={"connect": "10s"}),
+        f"{EP}.timeout.connect",
+        "expected a number of seconds > 0, got str",
+        id="timeout-str",
     ),
     # write_disposition, primary_key
     pytest.param(

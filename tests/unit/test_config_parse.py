@@ -12,7 +12,7 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
 from restloom.config import Config, parse
-from restloom.config.models import CursorSpec, PaginatorSpec, ResolveSpec, ResponseActionSpec
+from restloom.config.models import CursorSpec, PaginatorSpec, ResolveSpec, ResponseActionSpec, Timeouts
 from restloom.errors import ConfigError
 from tests.seeds import seed_config
 
@@ -460,6 +460,18 @@ def test_concurrency_is_read_from_the_config_or_the_argument() -> None:
     assert parse(minimal("a")).concurrency == 8
     assert parse(minimal("a", concurrency=3)).concurrency == 3
     assert parse(minimal("a", concurrency=3), concurrency=2).concurrency == 2
+
+
+def test_timeouts_default_and_apply_client_then_defaults_then_endpoint() -> None:
+    """10/60/300 s by default; the client's block applies to all, an endpoint's (or the defaults') over it."""
+    assert parse(minimal("a")).resources[0].endpoint.timeouts == Timeouts(connect=10, read=60, total=300)
+    raw = {
+        "client": {"base_url": BASE, "timeout": {"connect": 2, "total": 30}},
+        "resource_defaults": {"endpoint": {"timeout": {"read": 5}}},
+        "resources": ["a", {"name": "b", "endpoint": {"path": "b", "timeout": {"total": 9.5}}}],
+    }
+    timeouts = {spec.name: spec.endpoint.timeouts for spec in parse(raw).resources}
+    assert timeouts == {"a": Timeouts(connect=2, read=5, total=30), "b": Timeouts(connect=2, read=60, total=9.5)}
 
 
 def test_include_from_parent_on_a_projecting_selector_is_accepted() -> None:

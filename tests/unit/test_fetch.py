@@ -105,6 +105,24 @@ def test_unreadable_body_then_a_good_one() -> None:
     assert client.counters() == (2, 1)
 
 
+def test_an_empty_2xx_body_is_unreadable() -> None:
+    """An empty (or blank) 200 body is retried like a truncated one, then fails saying it was empty."""
+    client = Client(Reply(body=b""), Reply(body=b"  \n"))
+    with pytest.raises(RetriesExhausted) as caught:
+        client.fetch(RetryPolicy(max_retries=1, wait_scale=0))
+    assert caught.value.reason == f"empty body (HTTP 200, expected JSON) at {ITEMS} after 1 retries"
+    assert client.counters() == (2, 1)
+
+
+@pytest.mark.parametrize(("method", "status"), [("GET", 204), ("GET", 205), ("HEAD", 200)])
+def test_no_content_and_head_have_no_document(method: str, status: int) -> None:
+    """A 204/205, or a HEAD, carries no body by definition: no document, no retry."""
+    client = Client(Reply(status=status))
+    page = client.fetcher.fetch(requests.Request(method, ITEMS), resource="items", policy=INSTANT)
+    assert page.document is None
+    assert client.counters() == (1, 0)
+
+
 def test_401_is_an_auth_error_without_the_secret() -> None:
     """A 401 is not retried; its message has the status and URL but neither the key nor the token."""
     token = "tok-very-secret-1234"

@@ -237,3 +237,30 @@ def test_failing_cursor_expression_is_an_expression_error() -> None:
         loop.pages()
     assert caught.value.reason == ("expression at resources[0].endpoint.paginator.cursor_value failed: "
                                    "ZeroDivisionError: integer division or modulo by zero")
+
+
+def test_a_list_ending_in_an_error_object_warns() -> None:
+    """Pages of {"items", "total"}, then a 200 object with no records where the Link header stops: a warning."""
+    loop = Loop(endpoint("header_link", data_selector="items"), routes({
+        ITEMS: Reply(body={"items": [{"id": 1}], "total": 2}, headers={"Link": f'<{ITEMS}?cursor=b>; rel="next"'}),
+        f"{ITEMS}?cursor=b": Reply(body={"message": "rate limited"}),
+    }))
+    assert loop.pages() == [[{"id": 1}]]
+    assert loop.warnings[-1] == (
+        "page 2 has no records and not the shape of the pages before it (keys: message; before: items, total) "
+        "and the HeaderLinkPaginator cannot go on from it: the table may be incomplete (the API may have "
+        'answered with an error; body: {"message":"rate limited"})')
+
+
+@pytest.mark.parametrize("last", [[], {"data": [], "meta": {"next": None}}])
+def test_an_empty_last_page_in_the_same_shape_does_not_warn(last: Any) -> None:
+    """An empty page shaped like the pages before it is an ordinary end of the list: no warning."""
+    first = [{"id": 1}] if isinstance(last, list) else {"data": [{"id": 1}], "meta": {"next": "c2"}}
+    paginator = "header_link" if isinstance(last, list) else {
+        "type": "cursor", "cursor_path": "meta.next", "cursor_param": "after"}
+    headers = {"Link": f'<{ITEMS}?after=c2>; rel="next"'} if isinstance(last, list) else {}
+    loop = Loop(endpoint(paginator), routes({ITEMS: Reply(body=first, headers=headers),
+                                             f"{ITEMS}?after=c2": Reply(body=last)}))
+    assert loop.pages() == [[{"id": 1}]]
+    assert loop.adapter.urls == [ITEMS, f"{ITEMS}?after=c2"]
+    assert loop.warnings == []

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import pytest
 import requests
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NameResolutionError, ReadTimeoutError
 
 from restloom.config.models import DEFAULT_RETRY_STATUSES, RetryPolicy
 from restloom.config.retry import retry_policy_from_config
 from restloom.errors import ConfigError, ConfigIssue
-from restloom.http.retry import Decision, decide, parse_retry_after, wait_from_headers
+from restloom.http.deadline import DeadlineExceeded
+from restloom.http.retry import Decision, decide, error_kind, parse_retry_after, wait_from_headers
 
 EXACT = RetryPolicy(jitter=0.0)
 NOW = 1445412470.0  # Wed, 21 Oct 2015 07:27:50 GMT
@@ -197,6 +200,37 @@ def test_errors_respect_switch_and_max_retries() -> None:
     assert decide(EXACT, attempt=4, error=dropped) == Decision(
         action="retry", wait=16.0, reason="connection dropped"
     )
+
+
+def test_an_unresolved_host_fails_at_once_and_a_refusal_gets_a_short_budget() -> None:
+    """DNS failures are never retried; a refused connection twice at most, waiting at most 1 s; a total
+    deadline overrun once."""
+    unresolved = requests.exceptions.ConnectionError(
+        NameResolutionError("h.invalid", None, socket.gaierror(-2, "Name or service not known")))  # type: ignore[arg-type]
+    assert decide(EXACT, attempt=0, error=unresolved) == Decision(
+        action="fail", wait=0.0, reason="could not resolve host")
+    refused = requests.exceptions.ConnectionError(ConnectionRefusedError(111, "Connection refused"))
+    decisions = [decide(EXACT, attempt=n, error=refused) for n in range(3)]
+    assert decisions == [Decision(action="retry", wait=1.0, reason="connection refused"),
+                         Decision(action="retry", wait=1.0, reason="connection refused"),
+                         Decision(action="fail", wait=0.0, reason="connection refused")]
+    assert decide(RetryPolicy(max_retries=1), attempt=1, error=refused).action == "fail"
+    overrun = DeadlineExceeded("total deadline of 300 s passed")
+    assert [decide(EXACT, attempt=n, error=overrun).action for n in range(2)] == ["retry", "fail"]
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (requests.exceptions.ConnectTimeout(MaxRetryError(None, "/", ConnectTimeoutError())), "connect_timeout"),  # type: ignore[arg-type]
+    (requests.exceptions.ReadTimeout(ReadTimeoutError(None, "/", "read timed out")), "read_timeout"),  # type: ignore[arg-type]
+    (requests.exceptions.ConnectionError(ReadTimeoutError(None, "/", "read timed out")), "read_timeout"),  # type: ignore[arg-type]
+    (DeadlineExceeded("total deadline of 1 s passed"), "deadline"),
+    (requests.exceptions.Timeout(), "timeout"),
+    (requests.exceptions.ChunkedEncodingError(), "dropped"),
+    (KeyError("id"), "other"),
+])
+def test_error_kind_reads_the_wrapped_cause(error: BaseException, kind: str) -> None:
+    """The kind comes from urllib3's exception inside requests' (a silent body is a read timeout)."""
+    assert error_kind(error) == kind
 
 
 def test_wait_scale_zero_makes_every_wait_zero() -> None:

@@ -40,7 +40,9 @@ def describe_resource(spec: ResourceSpec) -> list[str]:
              f"  records: {selector}; primary key: {key}; write: {spec.hints.get('write_disposition', 'append')}",
              f"  pages: {describe_paginator(endpoint.paginator)}",
              f"  auth: {endpoint.auth.type if endpoint.auth else 'none'}; retries: up to {endpoint.retry.max_retries} "
-             f"on {', '.join(str(s) for s in sorted(endpoint.retry.retry_on_status))}"]
+             f"on {', '.join(str(s) for s in sorted(endpoint.retry.retry_on_status))}",
+             f"  timeouts: connect {endpoint.timeouts.connect:g} s, read {endpoint.timeouts.read:g} s, "
+             f"total {endpoint.timeouts.total:g} s"]
     for resolve in spec.resolves:
         how = "implicit parent" if resolve.implicit else "resolve"
         lines.append(f"  parent: {resolve.resource}.{resolve.field} -> {{{resolve.placeholder}}} ({how})")

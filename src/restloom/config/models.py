@@ -46,6 +46,16 @@ class RetryPolicy:
         return base * random.uniform(1 - self.jitter, 1 + self.jitter)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timeouts:
+    """How long one request may take, in seconds: to connect, between two reads (silence), and in all
+    (connect, headers and the whole body: a response that trickles in ends at ``total``)."""
+
+    connect: float = 10.0
+    read: float = 60.0
+    total: float = 300.0
+
+
 CursorSource = Literal["path", "expression", "last_record"]
 
 
@@ -165,6 +175,7 @@ class EndpointSpec:
     incremental: IncrementalSpec | None = None
     auth: AuthSpec | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeouts: Timeouts = field(default_factory=Timeouts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

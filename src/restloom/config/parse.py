@@ -3,7 +3,8 @@
 Shorthands are expanded here and nowhere else: a string resource, a string endpoint, a paginator
 or auth given by name, ``resource_defaults`` (merged by dlt's rules: the endpoint's ``params`` and
 ``json`` merge key by key, everything else is replaced), ``basic`` as ``http_basic``,
-``data_selector: []`` as the root, and ``error_handler`` blocks at client, defaults and endpoint.
+``data_selector: []`` as the root, and ``error_handler`` and ``timeout`` blocks at client, defaults and
+endpoint.
 Every problem is collected with its config path and raised once, as one ConfigError.
 """
 
@@ -31,10 +32,12 @@ from restloom.config.models import (
     EndpointSpec,
     ResourceSpec,
     RetryPolicy,
+    Timeouts,
 )
 from restloom.config.paginators import BasePaginator, default_paginator_registry, parse_paginator
 from restloom.config.retry import retry_policy_from_config
 from restloom.config.selectors import compile_selector
+from restloom.config.timeouts import parse_timeouts
 from restloom.config.unused import unused_settings
 from restloom.errors import ConfigError
 from restloom.text import did_you_mean
@@ -44,8 +47,8 @@ RESOURCE_KEYS = HINT_KEYS | {"name", "endpoint", "selected", "parallelized", "pr
                              "include_from_parent"}
 DEFAULTS_KEYS = RESOURCE_KEYS - {"name"}
 ENDPOINT_KEYS = frozenset({"path", "method", "params", "json", "data", "paginator", "data_selector",
-                           "response_actions", "incremental", "auth", "headers", "error_handler"})
-CLIENT_KEYS = frozenset({"base_url", "headers", "auth", "paginator", "session", "error_handler"})
+                           "response_actions", "incremental", "auth", "headers", "error_handler", "timeout"})
+CLIENT_KEYS = frozenset({"base_url", "headers", "auth", "paginator", "session", "error_handler", "timeout"})
 TOP_KEYS = frozenset({"client", "resources", "resource_defaults", "concurrency"})
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 DEFAULT_CONCURRENCY = 8
@@ -119,9 +122,9 @@ class _ClientContext:
     """What the client block contributes to every endpoint."""
 
     def __init__(self, spec: ClientSpec, auth: AuthSpec | None, paginator: Any, retry: RetryPolicy,
-                 paginators: Mapping[str, type[BasePaginator]]) -> None:
+                 paginators: Mapping[str, type[BasePaginator]], *, timeouts: Timeouts) -> None:
         self.spec, self.auth, self.paginator_raw, self.retry = spec, auth, paginator, retry
-        self.paginators = paginators
+        self.paginators, self.timeouts = paginators, timeouts
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any], *, issues: Issues, retry_base: RetryPolicy,
@@ -138,8 +141,9 @@ class _ClientContext:
         headers = _headers(raw.get("headers"), "client.headers", issues)
         auth = parse_auth(raw.get("auth"), path="client.auth", issues=issues)
         retry = _retry(raw.get("error_handler"), "client.error_handler", retry_base, issues)
+        timeouts = parse_timeouts(raw.get("timeout"), path="client.timeout", base=Timeouts(), issues=issues)
         spec = ClientSpec(base_url=str(base_url), headers=headers, session=raw.get("session"), auth=auth)
-        return cls(spec, auth, raw.get("paginator"), retry, paginators)
+        return cls(spec, auth, raw.get("paginator"), retry, paginators, timeouts=timeouts)
 
 
 def _headers(raw: Any, path: str, issues: Issues) -> Mapping[str, Any]:
@@ -392,6 +396,7 @@ def _endpoint(
         incremental=parse_incremental(raw, path, issues),
         auth=auth,
         retry=_retry(raw.get("error_handler"), join(path, "error_handler"), ctx.retry, issues),
+        timeouts=parse_timeouts(raw.get("timeout"), path=join(path, "timeout"), base=ctx.timeouts, issues=issues),
     )
 
 

@@ -56,11 +56,12 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
                       json=parts.json, data=parts.data, headers=parts.headers, auth=source.auth)
     paginator = new_paginator(endpoint.paginator, primary_key=spec.primary_key)
     paginator.start(request)
-    guard, selector, count = LoopGuard(), endpoint.selector, 0
+    guard, selector, count, shapes = LoopGuard(), endpoint.selector, 0, PageShapes()
     actions = ResponseActions(endpoint.response_actions)
     guard.first_visit(request)
     while True:
-        page = source.fetcher.fetch(request, resource=spec.name, policy=endpoint.retry, actions=actions)
+        page = source.fetcher.fetch(request, resource=spec.name, policy=endpoint.retry, actions=actions,
+                                    timeouts=endpoint.timeouts)
         if page.ignored:
             return
         selector = selector or detect_selector(page.document)
@@ -70,10 +71,14 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
         if records:
             yield records
         view = PageView(response=ParsedResponse(page), records=records, context=page_context(page, records, count))
-        if _should_stop(source, view=view, count=count):
-            return
-        if not _advance(source, paginator, request=request, page=view, guard=guard):
-            return
+        odd = shapes.odd_empty_page(page.document, records=records, count=count)
+        stopped_by = _stopped_by(source, view=view, count=count)
+        if stopped_by is None and _advance(source, paginator, request=request, page=view, guard=guard):
+            continue
+        if odd is not None and stopped_by != "max_pages":
+            ending = "the stop_condition ends the list" if stopped_by else f"the {paginator.name} cannot go on"
+            _warn_odd_page(source, page, odd=odd, count=count, ending=ending)
+        return
 
 
 def _select(source: PageSource, selector: Selector, page: Page) -> list[Any]:
@@ -126,15 +131,66 @@ def page_context(page: Page, records: list[Any], count: int) -> Mapping[str, Any
     return {name: value(page, records, count) for name, value in _CONTEXT_VALUES.items()}
 
 
-def _should_stop(source: PageSource, *, view: PageView, count: int) -> bool:
+def _stopped_by(source: PageSource, *, view: PageView, count: int) -> str | None:
+    """What ends the pages after this one: ``"stop_condition"``, ``"max_pages"`` or nothing (None)."""
     paginator = source.spec.endpoint.paginator
     if paginator.stop_condition is not None:
         try:
             if paginator.stop_condition.evaluate(view.context):
-                return True
+                return "stop_condition"
         except ExpressionEvaluationError as exc:
             raise ExpressionError(source.spec.name, str(exc)) from exc
-    return paginator.max_pages is not None and count >= paginator.max_pages
+    return "max_pages" if paginator.max_pages is not None and count >= paginator.max_pages else None
+
+
+class PageShapes:
+    """The shape of a resource's pages so far — the top-level keys every page had, or what the root was
+    (``a JSON array``) — to tell a page that ends the list from a page that is something else.
+
+    An empty page in the list's own shape (Persona's ``{"data": []}``) is how many APIs end a list; an
+    empty page that lacks keys every earlier page had (``{"error": ...}`` after ``{"data", "meta"}``)
+    is more likely an error answered with a 2xx.
+    """
+
+    def __init__(self) -> None:
+        self.seen: frozenset[str] | str | None = None
+
+    def odd_empty_page(self, document: Any, *, records: list[Any], count: int) -> tuple[str, str] | None:
+        """For page ``count`` ≥ 2 without records and not in the earlier pages' shape: (its shape, theirs)."""
+        shape = _shape(document)
+        before = self.seen
+        if before is None:
+            self.seen = shape
+            return None
+        keys = (before, shape) if isinstance(before, frozenset) and isinstance(shape, frozenset) else None
+        if records:
+            self.seen = keys[0] & keys[1] if keys else before
+            return None
+        fits = keys[0] <= keys[1] if keys else before == shape
+        return None if fits or count < 2 else (_describe_shape(shape), _describe_shape(before))
+
+
+def _shape(document: Any) -> frozenset[str] | str:
+    if isinstance(document, Mapping):
+        return frozenset(str(key) for key in document)
+    if document is None:
+        return "no body"
+    return "a JSON array" if isinstance(document, list) else f"a JSON {type(document).__name__}"
+
+
+def _describe_shape(shape: frozenset[str] | str) -> str:
+    if isinstance(shape, str):
+        return shape
+    return ", ".join(sorted(shape)) if shape else "none"
+
+
+def _warn_odd_page(source: PageSource, page: Page, *, odd: tuple[str, str], count: int, ending: str) -> None:
+    body = truncate(source.fetcher.redactor.text(page.response.text or ""), 200)
+    message = (f"page {count} has no records and not the shape of the pages before it (keys: {odd[0]}; before: "
+               f"{odd[1]}) and {ending} from it: the table may be incomplete (the API may have answered with an error; "
+               f"body: {body})")
+    source.report.warn(source.spec.name, message)
+    log.warning("resource '%s': %s", source.spec.name, message)
 
 
 def _advance(source: PageSource, paginator: Paginator, *, request: Request, page: PageView,

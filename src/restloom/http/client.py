@@ -1,5 +1,6 @@
-"""The HTTP side of a run: one pooled ``requests`` session, a bound on requests in flight, and
-retries decided by the resource's RetryPolicy.
+"""The HTTP side of a run: one pooled ``requests`` session, a bound on requests in flight, retries
+decided by the resource's RetryPolicy, and a connect timeout, a read timeout and a total deadline on
+every request (the endpoint's ``Timeouts``; the total one is kept by ``restloom.http.deadline``).
 
 We send with ``requests`` directly rather than through dlt's ``RESTClient.paginate`` because the
 loop needs what that method hides: a retry decision per response (Retry-After, vendor rate-limit
@@ -15,18 +16,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 import orjson
 import requests
-from requests.adapters import HTTPAdapter
 
-from restloom.config.models import RetryPolicy
+from restloom.config.models import RetryPolicy, Timeouts
 from restloom.errors import AuthError, ResponseError, RetriesExhausted
 from restloom.http.actions import ResponseActions
+from restloom.http.deadline import DeadlineAdapter, DeadlineExceeded, Watchdog
 from restloom.http.redact import Redactor
-from restloom.http.retry import TRANSIENT_ERRORS, Decision, UnreadableBody, decide
+from restloom.http.retry import TRANSIENT_ERRORS, Decision, UnreadableBody, decide, error_kind
 from restloom.report import RunReport
 from restloom.text import truncate
+
+_NO_CONTENT = frozenset({204, 205})  # statuses that carry no body by definition
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,19 +62,19 @@ class Fetcher:
     """Sends requests for every resource of a run, at most ``concurrency`` at a time."""
 
     def __init__(self, *, concurrency: int, report: RunReport, redactor: Redactor,
-                 session: requests.Session | None = None, timeout: float = 60.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self.session = session or self._new_session(concurrency)
         self._slots = threading.BoundedSemaphore(concurrency)
         self._flight_lock = threading.Lock()
+        self._watchdog = Watchdog()
         self.in_flight = 0
         self.peak_in_flight = 0
-        self.report, self.redactor, self.timeout, self._sleep = report, redactor, timeout, sleep
+        self.report, self.redactor, self._sleep = report, redactor, sleep
 
     @staticmethod
     def _new_session(concurrency: int) -> requests.Session:
         session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=concurrency, pool_maxsize=concurrency * 2)
+        adapter = DeadlineAdapter(pool_connections=concurrency, pool_maxsize=concurrency * 2)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         return session
@@ -80,15 +84,16 @@ class Fetcher:
         self.session.close()
 
     def fetch(self, request: requests.Request, *, resource: str, policy: RetryPolicy,
-              actions: ResponseActions | None = None) -> Page:
+              actions: ResponseActions | None = None, timeouts: Timeouts | None = None) -> Page:
         """The page for ``request``, retrying as ``policy`` says; raise a ResourceError when it gives up.
 
-        ``actions`` (the endpoint's response_actions) see every response first and may ignore it.
+        ``actions`` (the endpoint's response_actions) see every response first and may ignore it;
+        ``timeouts`` bound each attempt (default: ``Timeouts()``).
         """
-        attempt = 0
+        attempt, timeouts = 0, timeouts or Timeouts()
         while True:
             page, decision = self._attempt(request, resource=resource, policy=policy, attempt=attempt,
-                                           actions=actions)
+                                           actions=actions, timeouts=timeouts)
             if page is not None:
                 return page
             assert decision is not None
@@ -98,14 +103,14 @@ class Fetcher:
 
     def _attempt(
         self, request: requests.Request, *, resource: str, policy: RetryPolicy, attempt: int,
-        actions: ResponseActions | None = None,
+        actions: ResponseActions | None, timeouts: Timeouts,
     ) -> tuple[Page | None, Decision | None]:
         prepared = self.session.prepare_request(request)
         url = self.redactor.url(prepared.url or "")
         self.report.count(resource, requests=1)
         try:
             with self._slots, self._flying():
-                response = self.session.send(prepared, timeout=self.timeout)
+                response = self._send(prepared, timeouts)
                 if actions and _ignored(actions, response, resource=resource):
                     return Page(response, None, ignored=True), None
                 document = self._parse(response)
@@ -113,13 +118,29 @@ class Fetcher:
             decision = decide(policy, attempt=attempt, error=exc)
             if decision.action == "retry":
                 return None, decision
-            raise RetriesExhausted(resource, f"{_describe_error(exc)} at {url} after {attempt} retries") from exc
+            raise RetriesExhausted(resource, _describe_error(exc, url=url, attempt=attempt, timeouts=timeouts,
+                                                             target=prepared.url or "")) from exc
         decision = decide(policy, attempt=attempt, status=response.status_code, headers=response.headers)
         if decision.action == "ok":
             return Page(response, document), None
         if decision.action == "retry":
             return None, decision
         raise self._failure(resource, response, url=url, attempt=attempt, policy=policy)
+
+    def _send(self, prepared: requests.PreparedRequest, timeouts: Timeouts) -> requests.Response:
+        """Send and read the whole response (not streamed) within the timeouts and the total deadline."""
+        passed = f"total deadline of {timeouts.total:g} s passed"
+        with self._watchdog.watch(timeouts.total) as watch:
+            try:
+                response = self.session.send(prepared, timeout=(timeouts.connect, timeouts.read))
+            except requests.RequestException as exc:
+                if watch.fired:
+                    raise DeadlineExceeded(passed) from exc
+                raise
+        if watch.fired:  # the socket was shut down mid-response: what arrived may be cut short (headers too)
+            response.close()
+            raise DeadlineExceeded(passed)
+        return response
 
     @contextmanager
     def _flying(self) -> Iterator[None]:
@@ -135,11 +156,17 @@ class Fetcher:
 
     @staticmethod
     def _parse(response: requests.Response) -> Any:
-        if not 200 <= response.status_code < 300:
+        """The JSON document of a 2xx response; None for any other, a 204/205 or a HEAD.
+
+        Any other 2xx must carry JSON: an empty body is an unreadable one (retried, then a failure), never
+        a quiet end of the list.
+        """
+        status = response.status_code
+        if not 200 <= status < 300 or status in _NO_CONTENT or response.request.method == "HEAD":
             return None
         content = response.content
         if not content.strip():
-            return None
+            raise UnreadableBody(f"empty body (HTTP {status}, expected JSON)")
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError as exc:
@@ -167,9 +194,25 @@ def _ignored(actions: ResponseActions, response: requests.Response, *, resource:
                             f"{type(exc).__name__}: {truncate(str(exc), 200)}") from exc
 
 
-def _describe_error(exc: BaseException) -> str:
-    if isinstance(exc, UnreadableBody):
-        return str(exc)
-    if isinstance(exc, requests.Timeout | TimeoutError):
-        return "timed out"
-    return "connection failed or dropped"
+def _describe_error(exc: BaseException, *, url: str, attempt: int, timeouts: Timeouts, target: str) -> str:
+    """Why a request failed for good: which deadline passed, a host that does not resolve or refuses."""
+    kind = error_kind(exc)
+    parsed = urlparse(target)
+    host = parsed.hostname or "?"
+    retries = f"after {attempt} retries"
+    if kind == "unresolved":
+        return f"could not resolve host {host} at {url} (not retried): check the host name in the base URL"
+    if kind == "refused":
+        return (f"connection refused by {host}:{parsed.port or _DEFAULT_PORTS.get(parsed.scheme, '?')} at {url} "
+                f"{retries}: is the service up, and is the base URL right?")
+    described = {
+        "deadline": f"total deadline of {timeouts.total:g} s passed (the response was still arriving)",
+        "connect_timeout": f"could not connect within {timeouts.connect:g} s (connect timeout)",
+        "read_timeout": f"no data for {timeouts.read:g} s (read timeout)",
+        "timeout": "timed out",
+        "unreadable": str(exc),
+    }.get(kind, "connection failed or dropped")
+    return f"{described} at {url} {retries}"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -10,29 +10,37 @@ replace the exponential backoff, capped by ``retry_after_max``. Every wait is mu
 ``wait_scale``, so tests switch waits off with ``wait_scale=0.0``.
 
 ``TRANSIENT_ERRORS`` is the one list of exceptions a request may be retried after; the client
-(``restloom.http.client``) runs the loop.
+(``restloom.http.client``) runs the loop. Two transport failures are told apart from the rest
+(``error_kind``) because retrying them mostly wastes time (``ERROR_RETRIES``): a host name that does
+not resolve fails at once; a refused connection gets two quick retries (waits at most
+``REFUSED_WAIT_MAX`` s) — nothing listens there, and a restart of the service takes seconds, not
+minutes; a response that outlived its total deadline is tried once more.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, ReadTimeoutError
 
 from restloom.config.models import RetryPolicy
+from restloom.http.deadline import DeadlineExceeded
 
 __all__ = [
     "TRANSIENT_ERRORS",
     "Decision",
     "UnreadableBody",
     "decide",
+    "error_kind",
     "parse_retry_after",
     "wait_from_headers",
 ]
@@ -53,6 +61,12 @@ _UNREADABLE = (
 )
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = _TIMEOUTS + _DROPPED + _UNREADABLE
 """What a request may fail with and still be tried again (when the policy's ``retry_on_errors``)."""
+ErrorKind = Literal["unresolved", "refused", "connect_timeout", "read_timeout", "deadline", "timeout",
+                    "dropped", "unreadable", "other"]
+ERROR_RETRIES: dict[ErrorKind, int] = {"unresolved": 0, "refused": 2, "deadline": 1}
+"""The most retries after these kinds of error (fewer when the policy's ``max_retries`` is lower)."""
+REFUSED_WAIT_MAX = 1.0
+"""The longest wait, in seconds before scaling, before retrying a refused connection."""
 # vendor headers read on 429 only, after Retry-After: all durations in seconds
 _VENDOR_WAIT_HEADERS = ("x-ratelimit-period-in-sec", "ratelimit-reset")
 
@@ -77,11 +91,14 @@ def decide(
 ) -> Decision:
     """Decide after a response (``status``, ``headers``) or an ``error``; ``attempt`` = retries so far."""
     if error is not None:
-        reason = _error_reason(error)
+        kind = error_kind(error)
+        reason = _REASONS.get(kind, type(error).__name__)
         retryable = policy.retry_on_errors and isinstance(error, TRANSIENT_ERRORS)
-        if not retryable or attempt >= policy.max_retries:
+        if not retryable or attempt >= min(policy.max_retries, ERROR_RETRIES.get(kind, policy.max_retries)):
             return Decision(action="fail", wait=0.0, reason=reason)
-        return Decision(action="retry", wait=policy.backoff(attempt) * policy.wait_scale, reason=reason)
+        wait = policy.backoff(attempt)
+        return Decision(action="retry", wait=(min(wait, REFUSED_WAIT_MAX) if kind == "refused" else wait)
+                        * policy.wait_scale, reason=reason)
     if status is None:
         return Decision(action="ok", wait=0.0, reason="no status and no error")
     reason = f"HTTP {status}"
@@ -137,13 +154,43 @@ def _duration(value: str) -> float | None:
     return float(text) if _SECONDS.fullmatch(text) else None
 
 
-def _error_reason(error: BaseException) -> str:
+_REASONS: dict[ErrorKind, str] = {
+    "unresolved": "could not resolve host", "refused": "connection refused", "connect_timeout": "timeout",
+    "read_timeout": "timeout", "deadline": "timeout", "timeout": "timeout", "dropped": "connection dropped",
+    "unreadable": "unreadable body",
+}
+
+
+def error_kind(error: BaseException) -> ErrorKind:
+    """What went wrong, read from the exception and the ones it wraps (urllib3's inside requests')."""
+    chain = list(_causes(error))
+    kinds: tuple[tuple[ErrorKind, tuple[type[BaseException], ...]], ...] = (
+        ("deadline", (DeadlineExceeded,)),
+        ("unresolved", (NameResolutionError, socket.gaierror)),
+        ("refused", (ConnectionRefusedError,)),
+        ("connect_timeout", (ConnectTimeoutError, requests.exceptions.ConnectTimeout)),
+        ("read_timeout", (ReadTimeoutError, requests.exceptions.ReadTimeout)),
+    )
+    for kind, types in kinds:
+        if any(isinstance(cause, types) for cause in chain):
+            return kind
     if isinstance(error, _TIMEOUTS):
         return "timeout"
-    if isinstance(error, _DROPPED):
-        return "connection dropped"
     if isinstance(error, _UNREADABLE):
-        return "unreadable body"
-    return type(error).__name__
+        return "unreadable"
+    return "dropped" if isinstance(error, _DROPPED) else "other"
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and every exception it wraps: causes, contexts, urllib3's ``reason`` and exception args."""
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        pending.extend(item for item in linked if isinstance(item, BaseException))
 
 

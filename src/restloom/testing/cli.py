@@ -19,9 +19,9 @@ mock_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Run the
 _FAULT_HELP = (
     "Inject faults; repeat for several. SPEC is FAULT@WHEN. FAULT: a status code (503, 500, 429...), "
     "429:retry_after=SECONDS (add vendor_headers=0 to leave out the vendor's headers), drop (close the "
-    "connection), slow:delay_ms=MS, truncate (cut JSON body). WHEN: a rate (0.1), #N (the Nth request "
-    "overall) or /path#N (the Nth request to /path). Examples: 503@0.1, 429:retry_after=1@0.05, "
-    "drop@0.02, truncate@#3, 503@/accounts#2."
+    "connection), slow:delay_ms=MS, truncate (cut JSON body), empty (a 200 with no body). WHEN: a rate "
+    "(0.1), #N (the Nth request overall) or /path#N (the Nth request to /path). Examples: 503@0.1, "
+    "429:retry_after=1@0.05, drop@0.02, truncate@#3, 503@/accounts#2."
 )
 
 

@@ -21,8 +21,8 @@ from typing import Literal
 
 __all__ = ["Fault", "FaultPlan", "parse_fault", "parse_fault_spec"]
 
-FaultKind = Literal["status", "drop", "slow", "truncate"]
-_KINDS = ("status", "drop", "slow", "truncate")
+FaultKind = Literal["status", "drop", "slow", "truncate", "empty"]
+_KINDS = ("status", "drop", "slow", "truncate", "empty")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +33,8 @@ class Fault:
     HTTP date) sets ``Retry-After`` and ``vendor_headers`` adds the vendor's own rate-limit headers.
     ``drop``: close the connection without answering. ``slow``: wait ``delay_ms`` then answer normally.
     ``truncate``: a 200 whose JSON body is cut short, Content-Length matching the cut body.
+    ``empty``: a 200 with an empty body (``Content-Length: 0``). A 200 JSON error object is
+    ``Fault(kind="status", status=200)``.
     """
 
     kind: FaultKind
@@ -47,7 +49,8 @@ class Fault:
 
     @property
     def name(self) -> str:
-        """The name the request log records: ``"503"``, ``"429"``, ``"drop"``, ``"slow"``, ``"truncate"``."""
+        """The name the request log records: ``"503"``, ``"429"``, ``"drop"``, ``"slow"``, ``"truncate"``,
+        ``"empty"``."""
         return str(self.status) if self.kind == "status" else self.kind
 
 
@@ -91,7 +94,7 @@ class FaultPlan:
 
 def parse_fault(spec: Fault | str) -> Fault:
     """A fault from its text: ``503``, ``429:retry_after=1,vendor_headers=0``, ``drop``,
-    ``slow:delay_ms=200`` or ``truncate``."""
+    ``slow:delay_ms=200``, ``truncate`` or ``empty``."""
     if isinstance(spec, Fault):
         return spec
     head, _, options = spec.partition(":")
@@ -104,9 +107,9 @@ def parse_fault(spec: Fault | str) -> Fault:
     delay_ms = int(values.get("delay_ms", "1000"))
     if head.isdigit():
         return Fault(kind="status", status=int(head), retry_after=retry_after, vendor_headers=vendor_headers)
-    if head in ("drop", "slow", "truncate"):
+    if head in ("drop", "slow", "truncate", "empty"):
         return Fault(kind=head, delay_ms=delay_ms)  # type: ignore[arg-type]
-    raise ValueError(f"fault {spec!r}: expected a status code, drop, slow or truncate")
+    raise ValueError(f"fault {spec!r}: expected a status code, drop, slow, truncate or empty")
 
 
 def parse_fault_spec(specs: list[str], *, seed: int = 0) -> FaultPlan | None:

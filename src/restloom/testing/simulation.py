@@ -99,6 +99,8 @@ class Simulation:
             return Response(response.status, response.body, response.headers + extra) if extra else response
         if fault.kind == "drop":
             return None
+        if fault.kind == "empty":
+            return Response(200, b"")
         if fault.kind == "truncate":
             full = self._routed(request)
             return Response(200, full.body[: max(len(full.body) // 2, 1)], full.headers)

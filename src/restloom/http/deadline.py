@@ -1,0 +1,135 @@
+"""A total deadline per request, on top of the connect and read timeouts ``requests`` applies.
+
+Why: ``requests``' ``timeout=(connect, read)`` bounds connecting and each silence between two reads,
+not a response that trickles in a byte at a time, which never ends. So every request runs under a
+:class:`Watch`; a :class:`Watchdog` thread shuts down the socket of a request still running at its
+deadline, the read blocked on it returns at once, and the fetcher reports which deadline passed
+(:class:`DeadlineExceeded`).
+
+The watch learns the socket from the connection: sessions restloom makes mount a
+:class:`DeadlineAdapter`, whose connections tell the current thread's watch which one they are. On a
+session of your own (``client.session``) only the connect and read timeouts apply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+__all__ = ["DeadlineAdapter", "DeadlineExceeded", "Watch", "Watchdog"]
+
+_current = threading.local()  # the watch of the request this thread is sending
+
+
+class DeadlineExceeded(requests.exceptions.Timeout):
+    """A request was still running when its total deadline passed (its socket was shut down)."""
+
+
+class Watch:
+    """The deadline of one request and the connection it is sent on."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.connection: Any = None
+        self.fired = False
+        self.done = False
+
+    def fire(self) -> None:
+        """Shut down the request's socket (its blocked read ends); ``fired`` says it happened."""
+        self.fired = True
+        sock = getattr(self.connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class Watchdog:
+    """One thread firing the watches whose deadline passed; started on first use, ended when idle."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, Watch]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def watch(self, seconds: float) -> Iterator[Watch]:
+        """Run the body (one request, on this thread) under a deadline ``seconds`` from now."""
+        watch = Watch(time.monotonic() + seconds)
+        with self._cond:
+            heapq.heappush(self._heap, (watch.deadline, next(self._order), watch))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="restloom-deadlines", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        previous = getattr(_current, "watch", None)
+        _current.watch = watch
+        try:
+            yield watch
+        finally:
+            _current.watch = previous
+            with self._cond:
+                watch.done = True
+                self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                self._heap = [entry for entry in self._heap if not entry[2].done]
+                heapq.heapify(self._heap)
+                if not self._heap:
+                    self._thread = None
+                    return
+                deadline, _, watch = self._heap[0]
+                wait = deadline - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                watch.fire()
+
+
+def _register(connection: Any) -> None:
+    watch = getattr(_current, "watch", None)
+    if watch is not None:
+        watch.connection = connection
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _register(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _register(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose connections make their socket known to the request's :class:`Watch`."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
