@@ -116,6 +116,12 @@ CASES = [
         id="base-url-scheme",
     ),
     pytest.param(
+        config("r", client={"base_url": "ftp://reader:pass-word-1@files.example.com"}),
+        "client.base_url",
+        "expected an http(s) URL, got 'ftp://reader:***@files.example.com'",
+        id="base-url-password-masked",
+    ),
+    pytest.param(
         config("r", client={"base_url": BASE, "base_ulr": BASE}),
         "client.base_ulr",
         "unknown key 'base_ulr' — did you mean 'base_url'? "

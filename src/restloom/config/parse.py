@@ -37,6 +37,7 @@ from restloom.config.retry import retry_policy_from_config
 from restloom.config.selectors import compile_selector
 from restloom.config.unused import unused_settings
 from restloom.errors import ConfigError
+from restloom.sensitive import mask_userinfo
 from restloom.text import did_you_mean
 
 HINT_KEYS = frozenset(typing.get_type_hints(TResourceHintsBase)) | {"max_table_nesting"}
@@ -133,7 +134,7 @@ class _ClientContext:
         elif issues.expect(base_url, str, "client.base_url", "a URL string") and not base_url.startswith(
             ("http://", "https://")
         ):
-            issues.add("client.base_url", f"expected an http(s) URL, got '{base_url[:60]}'")
+            issues.add("client.base_url", f"expected an http(s) URL, got '{mask_userinfo(base_url)[:60]}'")
         headers = _headers(raw.get("headers"), "client.headers", issues)
         auth = parse_auth(raw.get("auth"), path="client.auth", issues=issues)
         retry = _retry(raw.get("error_handler"), "client.error_handler", retry_base, issues)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,9 @@ log = logging.getLogger("restloom")
 PREFETCH_PAGES = 4
 REDACTED_LOGGERS = ("urllib3.connectionpool", "restloom", "dlt")
 _DONE = object()
+# an absolute URL, or a path with a query (urllib3 logs '"GET /path?query HTTP/1.1"'), up to a space or
+# quote, without the punctuation that ends a sentence ("at <url>; body: ...")
+_URL_IN_TEXT = re.compile(r"""(?:https?://|/[^\s"'<>?]*\?)[^\s"'<>]*[^\s"'<>;,.:)]""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +110,7 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = self.redactor.url(self.redactor.text(message)) if "://" in message else self.redactor.text(message)
+        cleaned = _URL_IN_TEXT.sub(lambda found: self.redactor.url(found.group()), self.redactor.text(message))
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
@@ -125,7 +129,7 @@ class Run:
         self._failed: dict[str, str] = {}
         self._users = 0
         self._pool: ThreadPoolExecutor | None = None
-        self.redactor = Redactor(secrets=tuple(self._secrets()))
+        self.redactor = Redactor(secrets=tuple(self._secrets()), live=self._live_secrets)
         self._log_filter = RedactingFilter(self.redactor)
         self._filtering = False
         self.fetcher = Fetcher(concurrency=config.concurrency, report=self.report, redactor=self.redactor,
@@ -174,10 +178,15 @@ class Run:
 
     # -- shared parts ---------------------------------------------------------------------------
     def _secrets(self) -> list[str]:
-        found: list[str] = []
+        """The config's secret values and those inside its auth objects (which are built here, once)."""
+        found: list[str] = sorted(self.config.secret_values)
         for spec in self.config.resources:
             found.extend(auth_secrets(self.auth_for(spec.endpoint.auth)))
         return found
+
+    def _live_secrets(self) -> list[str]:
+        """The secrets inside the auth objects now: a token fetched at run time (OAuth2) is among them."""
+        return [value for auth in list(self._auth.values()) for value in auth_secrets(auth)]
 
     def auth_for(self, spec: AuthSpec | None) -> Any:
         """The auth object of an AuthSpec, built once per run (token refreshes stay shared)."""
