@@ -1,4 +1,4 @@
-"""Which names carry credentials, and a URL's userinfo password masked — shared by config and http.
+"""Which names carry credentials, a URL's userinfo password masked, a URL's origin — shared by config and http.
 
 Why here: ``restloom.config.resolve`` records the values of credential-named params and headers as
 secrets (a Python config reads ``dlt.secrets[...]`` into plain strings, so the name is the only clue),
@@ -17,6 +17,7 @@ __all__ = [
     "is_sensitive_header",
     "is_sensitive_name",
     "mask_userinfo",
+    "origin",
     "userinfo_password",
 ]
 
@@ -107,3 +108,23 @@ def mask_userinfo(url: str) -> str:
         return url
     netloc = f"{userinfo.partition(':')[0]}:{MASK}@{host}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> str:
+    """A URL's origin, as browsers compare them: ``scheme://host[:port]``, lower-cased, the default port
+    left out (``HTTPS://API.example.com:443/v1/`` → ``https://api.example.com``); empty when it has none."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if not scheme or not host:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    shown = f":{port}" if port is not None and port != _DEFAULT_PORTS.get(scheme) else ""
+    return f"{scheme}://{host}{shown}"

@@ -199,6 +199,9 @@ class ClientSpec:
     headers: Mapping[str, Any] = field(default_factory=_empty)
     session: Any = None
     auth: AuthSpec | None = None  # the default of every endpoint (the same object), resolved with them
+    auth_origins: frozenset[str] = frozenset()
+    """Origins besides the base URL's that may receive credentials (``client.auth_origins``), normalised by
+    ``restloom.sensitive.origin``; a request to any other origin goes without them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,11 +24,13 @@ from restloom.config.selectors import Selector
 from restloom.engine.paginate import LoopGuard, PageView, Paginator, new_paginator
 from restloom.engine.render import render_request_parts
 from restloom.engine.select import detect_selector, select
-from restloom.errors import ExpressionError, PrimaryKeyMissing, ResponseError
+from restloom.errors import AuthError, ExpressionError, PrimaryKeyMissing, ResponseError
 from restloom.expressions import KNOWN_PAGINATOR_VARIABLES, ExpressionEvaluationError
 from restloom.http.actions import ResponseActions
 from restloom.http.client import Fetcher, Page, ParsedResponse
+from restloom.http.scope import CredentialScope
 from restloom.report import RunReport
+from restloom.sensitive import origin
 from restloom.text import truncate
 
 log = logging.getLogger("restloom")
@@ -43,6 +45,7 @@ class PageSource:
     fetcher: Fetcher
     report: RunReport
     auth: Any
+    scope: CredentialScope | None = None
 
 
 def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
@@ -60,7 +63,7 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
     actions = ResponseActions(endpoint.response_actions)
     guard.first_visit(request)
     while True:
-        page = source.fetcher.fetch(request, resource=spec.name, policy=endpoint.retry, actions=actions)
+        page = _fetch(source, request, actions)
         if page.ignored:
             return
         selector = selector or detect_selector(page.document)
@@ -74,6 +77,38 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
             return
         if not _advance(source, paginator, request=request, page=view, guard=guard):
             return
+
+
+def _fetch(source: PageSource, request: Request, actions: ResponseActions) -> Page:
+    """Fetch ``request`` — without credentials when it leaves the origins they belong to."""
+    spec = source.spec
+    outbound = _outbound(source, request)
+    try:
+        return source.fetcher.fetch(outbound, resource=spec.name, policy=spec.endpoint.retry, actions=actions)
+    except AuthError as exc:
+        if outbound is request:
+            raise
+        raise AuthError(spec.name, f"{exc.reason}; the credentials were not sent: {origin(request.url)} is not "
+                        "the base URL's origin (list it in client.auth_origins to send them)") from exc
+
+
+def _outbound(source: PageSource, request: Request) -> Request:
+    """``request`` itself, or a copy without credentials when its origin is not one they may go to; what
+    was left out is a warning that names the host (once per resource and host)."""
+    scope = source.scope
+    if scope is None or scope.allows(request.url):
+        return request
+    stripped, removed = scope.strip(request)
+    if not removed:
+        return request
+    host = origin(request.url)
+    lead = f"credentials not sent to {host}"
+    if not any(w.startswith(lead) for w in source.report.stats(source.spec.name).warnings):
+        message = (f"{lead}, another origin than the base URL's ({origin(source.base_url)}): left out "
+                   f"{', '.join(removed)}; list it in client.auth_origins to send them")
+        source.report.warn(source.spec.name, message)
+        log.warning("resource '%s': %s", source.spec.name, message)
+    return stripped
 
 
 def _select(source: PageSource, selector: Selector, page: Page) -> list[Any]:

@@ -31,7 +31,9 @@ from restloom.errors import ResourceError
 from restloom.http.auth import auth_secrets, build_auth
 from restloom.http.client import Fetcher
 from restloom.http.redact import Redactor
+from restloom.http.scope import CredentialScope
 from restloom.report import RunReport
+from restloom.sensitive import origin
 from restloom.text import truncate
 
 __all__ = ["Batch", "Outcome", "Run", "Stream", "Window"]
@@ -132,6 +134,9 @@ class Run:
         self.redactor = Redactor(secrets=tuple(self._secrets()), live=self._live_secrets)
         self._log_filter = RedactingFilter(self.redactor)
         self._filtering = False
+        client = config.client
+        self.scope = CredentialScope(origins=frozenset({origin(client.base_url)}) | client.auth_origins,
+                                     is_secret=self.redactor.is_secret)
         self.fetcher = Fetcher(concurrency=config.concurrency, report=self.report, redactor=self.redactor,
                                session=config.client.session)
 
@@ -208,7 +213,7 @@ class Run:
     def page_source(self, spec: ResourceSpec) -> PageSource:
         """What the page loop of ``spec`` needs from this run."""
         return PageSource(spec=spec, base_url=self.config.client.base_url, fetcher=self.fetcher,
-                          report=self.report, auth=self.auth_for(spec.endpoint.auth))
+                          report=self.report, auth=self.auth_for(spec.endpoint.auth), scope=self.scope)
 
     # -- streams --------------------------------------------------------------------------------
     def pages(self, spec: ResourceSpec, window: Window = NO_WINDOW) -> Stream:

@@ -89,6 +89,11 @@ class Redactor:
             return value
         return pattern.sub(MASK, value)
 
+    def is_secret(self, value: str) -> bool:
+        """Whether ``value`` is, or holds, a known secret (in any of its wire forms)."""
+        known = self._current()
+        return value in known.values or (known.pattern is not None and known.pattern.search(value) is not None)
+
     def url(self, url: str) -> str:
         """The URL with sensitive query values and a userinfo password blanked, and secrets removed."""
         parts = urlsplit(url)
@@ -111,12 +116,7 @@ class Redactor:
         return {name: MASK if self._hides(name, value) else value for name, value in headers.items()}
 
     def _hides(self, name: str, value: str) -> bool:
-        if is_sensitive_header(name):
-            return True
-        known = self._current()
-        if value in known.values:
-            return True
-        return known.pattern is not None and known.pattern.search(value) is not None
+        return is_sensitive_header(name) or self.is_secret(value)
 
 
 def _forms(secret: str) -> set[str]:
