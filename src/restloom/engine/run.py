@@ -42,6 +42,7 @@ log = logging.getLogger("restloom")
 PREFETCH_PAGES = 4
 REDACTED_LOGGERS = ("urllib3.connectionpool", "restloom", "dlt")
 _DONE = object()
+_FORMATTER = logging.Formatter()
 # an absolute URL, or a path with a query (urllib3 logs '"GET /path?query HTTP/1.1"'), up to a space or
 # quote, without the punctuation that ends a sentence ("at <url>; body: ...")
 _URL_IN_TEXT = re.compile(r"""(?:https?://|/[^\s"'<>?]*\?)[^\s"'<>]*[^\s"'<>;,.:)]""")
@@ -112,10 +113,20 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = _URL_IN_TEXT.sub(lambda found: self.redactor.url(found.group()), self.redactor.text(message))
+        cleaned = self.clean(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:  # the formatter prints exc_text when it is set
+            record.exc_text = self.clean(_FORMATTER.formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = self.clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.clean(record.stack_info)
         return True
+
+    def clean(self, text: str) -> str:
+        """``text`` without the run's secrets, and every URL in it with its credential parameters blanked."""
+        return _URL_IN_TEXT.sub(lambda found: self.redactor.url(found.group()), self.redactor.text(text))
 
 
 class Run:
@@ -134,6 +145,7 @@ class Run:
         self.redactor = Redactor(secrets=tuple(self._secrets()), live=self._live_secrets)
         self._log_filter = RedactingFilter(self.redactor)
         self._filtering = False
+        self._filtered: list[logging.Filterer] = []
         client = config.client
         self.scope = CredentialScope(origins=frozenset({origin(client.base_url)}) | client.auth_origins,
                                      is_secret=self.redactor.is_secret)
@@ -153,8 +165,9 @@ class Run:
         with self._lock:
             self._users += 1
             if not self._filtering:
-                for name in REDACTED_LOGGERS:
-                    logging.getLogger(name).addFilter(self._log_filter)
+                self._filtered = self._filter_targets()
+                for target in self._filtered:
+                    target.addFilter(self._log_filter)
                 self._filtering = True
 
     def _release(self) -> None:
@@ -168,13 +181,19 @@ class Run:
         with self._lock:
             self._users = 0
             if self._filtering:
-                for name in REDACTED_LOGGERS:
-                    logging.getLogger(name).removeFilter(self._log_filter)
-                self._filtering = False
+                for target in self._filtered:
+                    target.removeFilter(self._log_filter)
+                self._filtered, self._filtering = [], False
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
             self.fetcher.close()
+
+    @staticmethod
+    def _filter_targets() -> list[logging.Filterer]:
+        """The loggers whose records may carry URLs or secrets, and the root logger's handlers (which every
+        other logger's records pass through)."""
+        return [*(logging.getLogger(name) for name in REDACTED_LOGGERS), *logging.getLogger().handlers]
 
     @property
     def is_open(self) -> bool:
