@@ -101,6 +101,7 @@ def test_no_secret_reaches_any_output_of_a_debug_cli_run(tmp_path: Path) -> None
         env = {f"RL_{name.upper()}": value for name, value in real.items() if name != "oauth_token"}
         env |= {"RL_ACCESS_KEY": ACCESS_KEY, "RL_HEADER": HEADER_SECRET}
         done = _cli(["run", "scan.yaml", "--pipeline-name", "scan"], cwd=tmp_path, env=env)
+        checked = _cli(["check", "scan.yaml"], cwd=tmp_path, env=env)
         echoed = [r.status for r in api.requests if r.path.startswith("/api/echo/")]
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"client": {"base_url": f"htps://reader:{BASE_URL_PASSWORD}@example.com/"},
@@ -117,10 +118,11 @@ def test_no_secret_reaches_any_output_of_a_debug_cli_run(tmp_path: Path) -> None
     assert "DEBUG" in done.stderr
     assert table_count > 9
     assert len(files) > 10
+    assert checked.returncode == 0
     assert invalid.returncode == 2
     assert "client.base_url: expected an http(s) URL, got 'htps://reader:***@example.com/'" in invalid.stderr
     outputs = {"stdout": done.stdout, "stderr": done.stderr, "tables": tables,
-               "check stdout": invalid.stdout, "check stderr": invalid.stderr,
+               "check stdout": checked.stdout + invalid.stdout, "check stderr": checked.stderr + invalid.stderr,
                **{str(file.relative_to(tmp_path)): text for file, text in files}}
     leaks = sorted({where for where, text in outputs.items() for marker in markers if marker in text})
     assert leaks == []
