@@ -106,3 +106,24 @@ def test_a_host_that_needs_the_credentials_fails_loudly(run_sync: Sync) -> None:
         f"credentials were not sent: {host} is not the base URL's origin (list it in client.auth_origins to "
         "send them)")
     assert len(table_rows(result, "users")) == 10
+
+
+def test_redirect_to_another_origin_drops_every_credential(run_sync: Sync) -> None:
+    """A 302 to another origin is followed without the X-API-Key header and the api_key query pair (requests
+    itself drops only Authorization), with the warning naming the host; the rows still load."""
+    with serve("generic", size=12, seed=3) as api:
+        key = api.real_credentials["api_key"]
+        endpoint = {"path": "moved/offset/items", "data_selector": "items", "paginator": "single_page",
+                    "params": {"limit": 20, "api_key": key}}
+        config = {"client": {"base_url": _localhost(api),
+                             "auth": {"type": "api_key", "name": "X-API-Key", "api_key": key}},
+                  "resources": [{"name": "items", "primary_key": "id", "endpoint": endpoint}]}
+        result = run_sync(config)
+        log = [(r.path, r.status, r.auth, sorted(r.query)) for r in api.requests]
+    host, base_origin = api.root_url, api.root_url.replace("127.0.0.1", "localhost")
+    assert log == [("/api/moved/offset/items", 302, "real", ["api_key", "limit"]),
+                   ("/api/offset/items", 200, "seed", ["limit"])]
+    assert result.landed == {"items": 12}
+    assert result.report.stats("items").warnings == [
+        f"credentials not sent to {host}, another origin than the base URL's ({base_origin}): "
+        "left out header X-API-Key, query api_key; list it in client.auth_origins to send them"]

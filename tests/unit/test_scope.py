@@ -8,16 +8,18 @@ from requests.auth import HTTPBasicAuth
 from restloom.http.redact import Redactor
 from restloom.http.scope import CredentialScope
 
-SCOPE = CredentialScope(origins=frozenset({"https://api.example.com"}),
+SCOPE = CredentialScope(base="https://api.example.com", allowed=frozenset({"https://files.example.com"}),
                         is_secret=Redactor(secrets=("custom-secret-1",)).is_secret)
 
 
 def test_allows_the_origin_only() -> None:
-    """Scheme, host and port make the origin; the path does not matter; the default port is implied."""
+    """Scheme, host and port make the origin; the path does not matter; the default port is implied; an
+    allowed origin counts as the base URL's."""
     assert SCOPE.allows("https://API.example.com:443/v1/next?page=2")
     assert not SCOPE.allows("http://api.example.com/v1/")
     assert not SCOPE.allows("https://api.example.com:8443/v1/")
-    assert not SCOPE.allows("https://files.example.com/v1/")
+    assert not SCOPE.allows("https://cdn.example.com/v1/")
+    assert SCOPE.allows("https://files.example.com/report.json")
 
 
 def test_strip_leaves_out_every_credential_and_says_which() -> None:

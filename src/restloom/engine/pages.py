@@ -101,13 +101,7 @@ def _outbound(source: PageSource, request: Request) -> Request:
     stripped, removed = scope.strip(request)
     if not removed:
         return request
-    host = origin(request.url)
-    lead = f"credentials not sent to {host}"
-    if not any(w.startswith(lead) for w in source.report.stats(source.spec.name).warnings):
-        message = (f"{lead}, another origin than the base URL's ({origin(source.base_url)}): left out "
-                   f"{', '.join(removed)}; list it in client.auth_origins to send them")
-        source.report.warn(source.spec.name, message)
-        log.warning("resource '%s': %s", source.spec.name, message)
+    scope.warn(source.report, source.spec.name, request.url, removed)
     return stripped
 
 

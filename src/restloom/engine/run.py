@@ -147,10 +147,10 @@ class Run:
         self._filtering = False
         self._filtered: list[logging.Filterer] = []
         client = config.client
-        self.scope = CredentialScope(origins=frozenset({origin(client.base_url)}) | client.auth_origins,
+        self.scope = CredentialScope(base=origin(client.base_url), allowed=client.auth_origins,
                                      is_secret=self.redactor.is_secret)
         self.fetcher = Fetcher(concurrency=config.concurrency, report=self.report, redactor=self.redactor,
-                               session=config.client.session)
+                               session=config.client.session, scope=self.scope)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> Run:

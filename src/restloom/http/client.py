@@ -25,6 +25,7 @@ from restloom.errors import AuthError, ResponseError, RetriesExhausted
 from restloom.http.actions import ResponseActions
 from restloom.http.redact import Redactor
 from restloom.http.retry import TRANSIENT_ERRORS, Decision, UnreadableBody, decide
+from restloom.http.scope import CredentialScope
 from restloom.report import RunReport
 from restloom.text import truncate
 
@@ -54,13 +55,37 @@ class ParsedResponse:
         return getattr(self._page.response, name)
 
 
+class ScopedSession(requests.Session):
+    """A session whose redirects to an origin outside ``scope`` drop every credential — requests itself drops
+    only ``Authorization``, and only when the host changes; custom credential headers would follow."""
+
+    def __init__(self, scope: CredentialScope | None) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        super().rebuild_auth(prepared_request, response)
+        if self.scope is not None and not self.scope.allows(prepared_request.url or ""):
+            removed = self.scope.strip_prepared(prepared_request)
+            if removed:
+                prepared_request.__dict__[STRIPPED] = removed  # read back from response.history
+
+
+STRIPPED = "restloom_stripped"
+
+
 class Fetcher:
-    """Sends requests for every resource of a run, at most ``concurrency`` at a time."""
+    """Sends requests for every resource of a run, at most ``concurrency`` at a time.
+
+    ``scope``: where credentials may go; a redirect elsewhere is followed without them (only on the session
+    the Fetcher makes — a session a config passes in follows requests' own rules).
+    """
 
     def __init__(self, *, concurrency: int, report: RunReport, redactor: Redactor,
                  session: requests.Session | None = None, timeout: float = 60.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.session = session or self._new_session(concurrency)
+                 sleep: Callable[[float], None] = time.sleep, scope: CredentialScope | None = None) -> None:
+        self.scope = scope
+        self.session = session or self._new_session(concurrency, scope)
         self._slots = threading.BoundedSemaphore(concurrency)
         self._flight_lock = threading.Lock()
         self.in_flight = 0
@@ -68,8 +93,8 @@ class Fetcher:
         self.report, self.redactor, self.timeout, self._sleep = report, redactor, timeout, sleep
 
     @staticmethod
-    def _new_session(concurrency: int) -> requests.Session:
-        session = requests.Session()
+    def _new_session(concurrency: int, scope: CredentialScope | None) -> requests.Session:
+        session = ScopedSession(scope)
         adapter = HTTPAdapter(pool_connections=concurrency, pool_maxsize=concurrency * 2)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
@@ -106,6 +131,7 @@ class Fetcher:
         try:
             with self._slots, self._flying():
                 response = self.session.send(prepared, timeout=self.timeout)
+                self._note_redirects(resource, response)
                 if actions and _ignored(actions, response, resource=resource):
                     return Page(response, None, ignored=True), None
                 document = self._parse(response)
@@ -120,6 +146,15 @@ class Fetcher:
         if decision.action == "retry":
             return None, decision
         raise self._failure(resource, response, url=url, attempt=attempt, policy=policy)
+
+    def _note_redirects(self, resource: str, response: requests.Response) -> None:
+        """Warn about each redirect hop that went without credentials (names the host, once per resource)."""
+        if self.scope is None or not response.history:
+            return
+        for hop in [*response.history[1:], response]:
+            removed = hop.request.__dict__.get(STRIPPED) if hop.request is not None else None
+            if removed:
+                self.scope.warn(self.report, resource, hop.request.url or "", removed)
 
     @contextmanager
     def _flying(self) -> Iterator[None]:
