@@ -72,14 +72,19 @@ def _forms(secret: str) -> set[str]:
     return {secret, base64.b64encode(secret.encode()).decode()}
 
 
-def _table_text(database: Path) -> tuple[str, int]:
-    """Every value of every table of the DuckDB file as text, and the number of tables read."""
-    parts: list[str] = []
+def _tables(database: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of the DuckDB file, by ``schema.table``."""
     with duckdb.connect(str(database), read_only=True) as db:
-        tables = db.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
-        for schema, table in tables:
-            parts.append(repr(db.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall()))
-    return "\n".join(parts), len(tables)
+        names = db.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
+        return {f"{schema}.{table}": db.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall()
+                for schema, table in names}
+
+
+def _leaks(markers: set[str], outputs: dict[str, str], tmp_path: Path) -> list[str]:
+    """Where any marker appears: the given outputs and every file under the dlt data dir (pipelines)."""
+    files = {str(file.relative_to(tmp_path)): text for file, text in _file_texts(tmp_path / "dlt_data")}
+    assert len(files) > 10
+    return sorted({where for where, text in {**outputs, **files}.items() for marker in markers if marker in text})
 
 
 def _file_texts(root: Path) -> list[tuple[Path, str]]:
@@ -94,7 +99,8 @@ def _file_texts(root: Path) -> list[tuple[Path, str]]:
 
 
 def test_no_secret_reaches_any_output_of_a_debug_cli_run(tmp_path: Path) -> None:
-    """Protects issue 9 point 8: no marker secret (config, auth, run-time token) in any output of a run."""
+    """Protects issue 9 point 8: no marker secret (config, every auth kind, the OAuth token fetched at run time,
+    params, headers echoed in error bodies) in stdout, stderr, tables or pipeline files of a DEBUG run."""
     with serve("generic", size=8, seed=5) as api:
         real = api.real_credentials
         (tmp_path / "scan.yaml").write_text(yaml.safe_dump(_config(api.base_url)), encoding="utf-8")
@@ -103,26 +109,59 @@ def test_no_secret_reaches_any_output_of_a_debug_cli_run(tmp_path: Path) -> None
         done = _cli(["run", "scan.yaml", "--pipeline-name", "scan"], cwd=tmp_path, env=env)
         checked = _cli(["check", "scan.yaml"], cwd=tmp_path, env=env)
         echoed = [r.status for r in api.requests if r.path.startswith("/api/echo/")]
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump({"client": {"base_url": f"htps://reader:{BASE_URL_PASSWORD}@example.com/"},
-                                   "resources": ["items"]}), encoding="utf-8")
-    invalid = _cli(["check", "bad.yaml"], cwd=tmp_path, env={})
     markers = {form for name, value in real.items() if name != "username" for form in _forms(value)}
-    markers |= _forms(ACCESS_KEY) | _forms(HEADER_SECRET) | _forms(BASE_URL_PASSWORD)
+    markers |= _forms(ACCESS_KEY) | _forms(HEADER_SECRET)
     markers.add(base64.b64encode(f"{real['username']}:{real['password']}".encode()).decode())
-    tables, table_count = _table_text(tmp_path / "scan.duckdb")
-    files = _file_texts(tmp_path / "dlt_data")
+    tables = _tables(tmp_path / "scan.duckdb")
     assert done.returncode == 1
+    assert checked.returncode == 0
     assert sorted(echoed) == [400, 403, 404, 422, 500, 500]
     assert "failed echo_bearer: HTTP 400 at" in " ".join(done.stderr.split())
     assert "DEBUG" in done.stderr
-    assert table_count > 9
-    assert len(files) > 10
-    assert checked.returncode == 0
+    landed = {name: len(rows) for name, rows in tables.items() if name.startswith("scan_data.")}
+    assert {name: count for name, count in landed.items() if name.endswith("_items")} == {
+        f"scan_data.{kind}_items": 8 for kind in ("bearer", "header", "query", "cookie", "basic", "oauth", "params")}
+    outputs = {"stdout": done.stdout, "stderr": done.stderr, "tables": repr(tables),
+               "check stdout": checked.stdout, "check stderr": checked.stderr}
+    assert _leaks(markers, outputs, tmp_path) == []
+
+
+def test_a_config_error_masks_a_base_url_password(tmp_path: Path) -> None:
+    """A base_url with user:password@ echoed by a config error shows the password as ***."""
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(
+        {"client": {"base_url": f"htps://reader:{BASE_URL_PASSWORD}@example.com/"}, "resources": ["items"]}),
+        encoding="utf-8")
+    invalid = _cli(["check", "bad.yaml"], cwd=tmp_path, env={})
     assert invalid.returncode == 2
-    assert "client.base_url: expected an http(s) URL, got 'htps://reader:***@example.com/'" in invalid.stderr
-    outputs = {"stdout": done.stdout, "stderr": done.stderr, "tables": tables,
-               "check stdout": checked.stdout + invalid.stdout, "check stderr": checked.stderr + invalid.stderr,
-               **{str(file.relative_to(tmp_path)): text for file, text in files}}
-    leaks = sorted({where for where, text in outputs.items() for marker in markers if marker in text})
-    assert leaks == []
+    assert invalid.stderr == ("bad.yaml: invalid config: 1 problem\n"
+                              "  - client.base_url: expected an http(s) URL, got 'htps://reader:***@example.com/'\n")
+    assert BASE_URL_PASSWORD not in invalid.stdout + invalid.stderr
+
+
+PYTHON_CONFIG = """
+import dlt
+
+config = {{
+    "client": {{"base_url": "{base_url}", "auth": {{"type": "bearer", "token": dlt.secrets["rl_token"]}}}},
+    "resources": [{{"name": "echo", "endpoint": {{"path": "echo/400", "paginator": "single_page",
+                                                "params": {{"access_key": dlt.secrets["rl_access_key"]}},
+                                                "headers": {{"X-Api-Token": dlt.secrets["rl_header"]}}}}}}],
+}}
+"""
+
+
+def test_python_config_secrets_under_credential_names_are_redacted(tmp_path: Path) -> None:
+    """A Python config's dlt.secrets values are plain strings: under credential names (access_key, X-Api-Token)
+    they are redacted everywhere though the server echoes them in its error body."""
+    with serve("generic", size=3, seed=5) as api:
+        (tmp_path / "scan.py").write_text(PYTHON_CONFIG.format(base_url=api.base_url), encoding="utf-8")
+        env = {"RL_TOKEN": api.real_credentials["token"], "RL_ACCESS_KEY": ACCESS_KEY, "RL_HEADER": HEADER_SECRET}
+        done = _cli(["run", "scan.py"], cwd=tmp_path, env=env)
+        sent = [(r.path, r.query.get("access_key")) for r in api.requests]
+    assert done.returncode == 1
+    assert sent == [("/api/echo/400", ACCESS_KEY)]
+    assert ('failed echo: HTTP 400 at ' f'{api.base_url}echo/400?access_key=***; body: {{"error":"status 400",'
+            '"headers":{"x-api-token":"***","authorization":"Bearer ***"},"query":{"access_key":"***"}}'
+            ) in done.stderr.replace("\n", "")
+    markers = _forms(ACCESS_KEY) | _forms(HEADER_SECRET) | _forms(api.real_credentials["token"])
+    assert _leaks(markers, {"stdout": done.stdout, "stderr": done.stderr}, tmp_path) == []
