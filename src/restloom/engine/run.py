@@ -112,7 +112,10 @@ class RedactingFilter(logging.Filter):
         self.redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose args do not fit its format: logging reports it, without secrets
+            message = f"{record.msg} {record.args}"
         cleaned = self.clean(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None

@@ -68,7 +68,7 @@ class ScopedSession(requests.Session):
         if self.scope is not None and not self.scope.allows(prepared_request.url or ""):
             removed = self.scope.strip_prepared(prepared_request)
             if removed:
-                prepared_request.__dict__[STRIPPED] = removed  # read back from response.history
+                setattr(prepared_request, STRIPPED, removed)  # read back from response.history
 
 
 STRIPPED = "restloom_stripped"
@@ -152,7 +152,7 @@ class Fetcher:
         if self.scope is None or not response.history:
             return
         for hop in [*response.history[1:], response]:
-            removed = hop.request.__dict__.get(STRIPPED) if hop.request is not None else None
+            removed = getattr(hop.request, STRIPPED, None)
             if removed:
                 self.scope.warn(self.report, resource, hop.request.url or "", removed)
 
