@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from restloom.config import SecretRef
 from restloom.testing import SimulatedAPI, serve
 from tests.conftest import Sync, table_rows
 
@@ -49,21 +50,26 @@ def _credentials(api: SimulatedAPI) -> dict[str, tuple[dict[str, Any], str]]:
                              "client_id": real["client_id"], "client_secret": real["client_secret"]}}, "auth"),
         "client_header": ({"headers": {"Authorization": f"Bearer {real['token']}"}}, "header Authorization"),
         "params": ({"params": {"api_key": real["api_key"]}}, "query api_key"),
+        "secret_header": ({"headers": {"X-Custom": SecretRef("origin_test_header")}}, "header X-Custom"),
     }
 
 
 @pytest.mark.parametrize("kind", ["bearer", "api_key_header", "api_key_query", "http_basic", "oauth2",
-                                  "client_header", "params"])
-def test_next_link_on_another_origin_gets_no_credentials(run_sync: Sync, kind: str) -> None:
-    """Protects issue 9 point 7: bearer, api_key (header/query), Basic, OAuth2, a credential header or
-    param reach only the base URL's origin; the pages on the other host load without them, with a warning."""
+                                  "client_header", "params", "secret_header"])
+def test_next_link_on_another_origin_gets_no_credentials(run_sync: Sync, kind: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Protects issue 9 point 7: bearer, api_key (header/query), Basic, OAuth2, a credential header, a
+    {secret: ...} header or a credential param reach only the base URL's origin; the pages on the other
+    host load without them, with a warning."""
+    monkeypatch.setenv("ORIGIN_TEST_HEADER", "custom-header-secret-value")
     with serve("generic", size=12, seed=3) as api:
         settings, left_out = _credentials(api)[kind]
         result = run_sync(_link_config(api, **settings))
         log = [(r.path, r.query.get("page"), r.auth, "api_key" in r.query) for r in api.requests
                if r.path != "/api/oauth/token"]
     host, base_origin = api.root_url, api.root_url.replace("127.0.0.1", "localhost")
-    assert log == [("/api/link/items", None, "real", kind in ("api_key_query", "params")),
+    first = "seed" if kind == "secret_header" else "real"  # the server does not check X-Custom
+    assert log == [("/api/link/items", None, first, kind in ("api_key_query", "params")),
                    ("/api/link/items", "2", "seed", False), ("/api/link/items", "3", "seed", False)]
     assert result.ok
     assert result.landed == {"items": 12}
