@@ -165,3 +165,15 @@ def test_python_config_secrets_under_credential_names_are_redacted(tmp_path: Pat
             ) in done.stderr.replace("\n", "")
     markers = _forms(ACCESS_KEY) | _forms(HEADER_SECRET) | _forms(api.real_credentials["token"])
     assert _leaks(markers, {"stdout": done.stdout, "stderr": done.stderr}, tmp_path) == []
+
+
+def test_check_report_masks_a_base_url_password() -> None:
+    """`restloom check`'s report shows a valid base_url's password as ***."""
+    from restloom.cli.describe import describe_config
+    from restloom.config import parse, resolve
+
+    config = resolve(parse({"client": {"base_url": f"https://reader:{BASE_URL_PASSWORD}@api.example.com/v1/"},
+                            "resources": ["items"]}))
+    assert describe_config(config).splitlines()[0] == (
+        "config OK: 1 resources, base URL https://reader:***@api.example.com/v1/, concurrency 8")
+    assert config.secret_values == {BASE_URL_PASSWORD}
