@@ -27,9 +27,11 @@ def test_strip_leaves_out_every_credential_and_says_which() -> None:
     URL are left out; the original request is unchanged; the names (never values) are returned."""
     request = Request("GET", "https://cdn.example.com/p?page=2&api_key=k1&sig=abc", auth=HTTPBasicAuth("u", "p"),
                       headers={"Cookie": "session_key=s1", "X-Custom": "custom-secret-1", "Accept": "json"},
-                      params={"limit": 5, "access_key": "a1"})
+                      params={"limit": 5, "access_key": "a1"}, json={"query": "x", "client_secret": "c1"})
     stripped, removed = SCOPE.strip(request)
-    assert removed == ["auth", "header Cookie", "header X-Custom", "query access_key", "query api_key", "query sig"]
+    assert removed == ["auth", "header Cookie", "header X-Custom", "query access_key", "json field client_secret",
+                       "query api_key", "query sig"]
+    assert stripped.json == {"query": "x"}
     assert (stripped.url, stripped.auth, stripped.headers, stripped.params) == (
         "https://cdn.example.com/p?page=2", None, {"Accept": "json"}, {"limit": 5})
     assert request.auth is not None

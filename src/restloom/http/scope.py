@@ -6,19 +6,20 @@ prepared and keeps custom headers across redirects — would send it the bearer 
 query parameter, Basic auth or a custom credential header. ``CredentialScope`` allows the base URL's
 origin and the config's ``client.auth_origins``; for any other origin ``strip`` returns a copy of the
 request without its auth object, without headers that carry credentials (by name, or by holding a known
-secret) and without such query parameters (in ``params`` or already in the URL, where an API may have
-echoed them into its next link); ``strip_prepared`` does the same to a redirect requests is about to follow.
+secret), without such query parameters (in ``params`` or already in the URL, where an API may have
+echoed them into its next link) and without such top-level fields of a JSON or form body;
+``strip_prepared`` does the same to the headers and URL of a redirect requests is about to follow.
 
 Stripping, not refusing: a host that needs no credentials (a CDN, a pre-signed link) serves the page,
-and one that does answers 401, which fails the resource loudly; the warning (``warning``) names the host
-and the config key that allows it either way (``warn``).
+and one that does answers 401, which fails the resource loudly; ``warn`` puts a warning naming the host
+and the config key that allows it in the summary either way.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -64,6 +65,10 @@ class CredentialScope:
         stripped.auth = None
         stripped.headers = dict(self._kept((request.headers or {}).items(), is_sensitive_header, "header", removed))
         stripped.params = dict(self._kept((request.params or {}).items(), is_sensitive_name, "query", removed))
+        for kind in ("json", "data"):  # top-level fields of a body, as config writes them
+            body = getattr(request, kind)
+            if isinstance(body, Mapping):
+                setattr(stripped, kind, dict(self._kept(body.items(), is_sensitive_name, f"{kind} field", removed)))
         stripped.url = self._url(request.url, removed)
         return stripped, list(dict.fromkeys(removed))
 
