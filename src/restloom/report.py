@@ -68,6 +68,16 @@ class RunReport:
         with self._lock:
             self.resources.setdefault(name, ResourceStats(name)).warnings.append(message)
 
+    def warn_once(self, name: str, message: str, *, lead: str | None = None) -> bool:
+        """Record a warning about ``name`` unless one starting with ``lead`` (default: the whole message) is
+        there already; True when it was recorded (threads racing on the same warning record it once)."""
+        with self._lock:
+            warnings = self.resources.setdefault(name, ResourceStats(name)).warnings
+            if any(w.startswith(lead or message) for w in warnings):
+                return False
+            warnings.append(message)
+            return True
+
     def finish(self, name: str, *, error: str | None = None) -> None:
         """Mark ``name`` done, or failed with ``error``."""
         with self._lock:

@@ -12,7 +12,7 @@ from dlt.sources.rest_api import rest_api_source as dlt_rest_api_source
 
 import restloom
 from restloom.testing import SimulatedAPI, serve
-from tests.differential.harness import run_side
+from tests.differential.harness import differential, run_side
 
 
 def _config(api: SimulatedAPI) -> dict[str, Any]:
@@ -34,3 +34,23 @@ def test_a_failed_resource_does_not_stop_the_others(tmp_path: Path) -> None:
     [failed] = restloom.report_of(source).failed
     assert failed.name == "missing"
     assert dlt.__version__ == "1.31.0"
+
+
+def _cross_origin_config(api: SimulatedAPI) -> dict[str, Any]:
+    """The generic API's Link-header list under ``localhost``: its next links point at ``127.0.0.1``."""
+    return {"client": {"base_url": api.base_url.replace("127.0.0.1", "localhost"),
+                       "auth": {"type": "bearer", "token": api.real_credentials["token"]}},
+            "resources": [{"name": "items", "endpoint": {"path": "link/items", "paginator": "header_link",
+                                                         "params": {"per_page": 5}}}]}
+
+
+def test_credentials_are_not_sent_to_another_origin(tmp_path: Path) -> None:
+    """dlt sends the bearer token to whatever host a next link names; restloom sends credentials only to
+    the base URL's origin (and client.auth_origins) and warns naming the host (deliberate: a next link must
+    not hand the API key to a third party)."""
+    outcome = differential(_cross_origin_config, tmp_path=tmp_path, size=12, compare=False)
+    assert [r.auth for r in outcome.logs["dlt"]] == ["real", "real", "real"]
+    assert [r.auth for r in outcome.logs["restloom"]] == ["real", "seed", "seed"]
+    assert len(outcome.restloom.rows["items"]) == len(outcome.dlt.rows["items"]) == 12
+    [warning] = restloom.report_of(outcome.restloom.source).stats("items").warnings
+    assert warning.startswith(f"credentials not sent to {outcome.api.root_url}, another origin")

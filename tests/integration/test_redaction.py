@@ -54,3 +54,25 @@ def test_basic_auth_username_is_redacted(run_sync: Sync, tmp_path: Path, caplog:
     assert len(result.report.failed) == 9
     assert wrong not in text
     assert base64.b64encode(f"{wrong}:".encode()).decode() not in text
+
+
+def test_open_run_redacts_every_logger_and_logged_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    """While a run is open, a secret logged by any logger (not only the named ones), a credential parameter in
+    a logged URL and a secret inside a logged traceback are blanked; after the run the filter is gone."""
+    from restloom.config import parse, resolve
+    from restloom.engine.run import Run
+
+    caplog.set_level(logging.DEBUG)
+    raw = {"client": {"base_url": "https://api.example.com/", "auth": {"type": "bearer", "token": "tok-secret-9"}},
+           "resources": ["r"]}
+    with Run(resolve(parse(raw))):
+        logging.getLogger("urllib3.util.retry").debug("Incremented Retry for (url='/r?api_key=k-77'): tok-secret-9")
+        try:
+            raise ValueError("boom tok-secret-9")
+        except ValueError:
+            logging.getLogger("third.party").exception("failed")
+    logging.getLogger("third.party").warning("after the run: tok-secret-9")
+    assert caplog.text.count("tok-secret-9") == 1
+    assert "k-77" not in caplog.text
+    assert "url='/r?api_key=***'): ***" in caplog.text
+    assert "ValueError: boom ***" in caplog.text

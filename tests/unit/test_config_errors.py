@@ -116,10 +116,34 @@ CASES = [
         id="base-url-scheme",
     ),
     pytest.param(
+        config("r", client={"base_url": "ftp://reader:pass-word-1@files.example.com"}),
+        "client.base_url",
+        "expected an http(s) URL, got 'ftp://reader:***@files.example.com'",
+        id="base-url-password-masked",
+    ),
+    pytest.param(
+        config("r", client={"base_url": BASE, "auth_origins": "https://files.example.com"}),
+        "client.auth_origins",
+        "expected a list of origins such as https://files.example.com, got str",
+        id="auth-origins-str",
+    ),
+    pytest.param(
+        config("r", client={"base_url": BASE, "auth_origins": ["https://files.example.com/v1/"]}),
+        "client.auth_origins[0]",
+        "expected an origin — http(s)://host[:port], no path — got 'https://files.example.com/v1/'",
+        id="auth-origins-path",
+    ),
+    pytest.param(
+        config("r", client={"base_url": BASE, "auth_origins": ["files.example.com"]}),
+        "client.auth_origins[0]",
+        "expected an origin — http(s)://host[:port], no path — got 'files.example.com'",
+        id="auth-origins-no-scheme",
+    ),
+    pytest.param(
         config("r", client={"base_url": BASE, "base_ulr": BASE}),
         "client.base_ulr",
         "unknown key 'base_ulr' — did you mean 'base_url'? "
-        "(known: auth, base_url, error_handler, headers, paginator, session, timeout)",
+        "(known: auth, auth_origins, base_url, error_handler, headers, paginator, session, timeout)",
         id="client-unknown-key",
     ),
     pytest.param(

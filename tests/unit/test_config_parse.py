@@ -557,3 +557,10 @@ def test_paginator_registry_is_passed_in() -> None:
     with pytest.raises(ConfigError) as info:
         parse(raw)
     assert [issue.path for issue in info.value.issues] == ["resources[0].endpoint.paginator.type"]
+
+
+def test_auth_origins_are_normalised() -> None:
+    """client.auth_origins keeps each origin as requests compare them: lower-cased, default port dropped."""
+    config = parse({"client": {"base_url": "https://api.example.com/", "auth_origins": [
+        "HTTPS://Files.Example.com:443", "http://127.0.0.1:8080/"]}, "resources": ["r"]})
+    assert config.client.auth_origins == {"https://files.example.com", "http://127.0.0.1:8080"}

@@ -139,3 +139,24 @@ def test_secret_values_are_not_in_messages(monkeypatch: pytest.MonkeyPatch) -> N
         resolve(parse(raw))
     assert info.value.issues == (ConfigIssue("client.auth.username", "required for http_basic auth"),)
     assert "sk_DISTINCTIVE_9" not in str(info.value)
+
+
+def test_resolve_records_every_secret_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """secret_values holds what came from secrets, auth credentials, credential-named params and headers
+    (a Python config's dlt.secrets values are plain strings) and a base_url password — nothing else."""
+    monkeypatch.setenv("API_TOKEN", "tok-from-secret")
+    raw = _config({"type": "http_basic", "username": "user-1", "password": "pass-word-1"},
+                  params={"access_key": "plain-access-key", "page_size": "100", "q": SecretRef("api_token")},
+                  headers={"Authorization": "GenieKey genie-key-1", "X-Trace": "trace-1"})
+    raw["client"]["base_url"] = "https://reader:url-password@api.example.com/v1/"
+    resolved = resolve(parse(raw))
+    assert resolved.secret_values == {
+        "tok-from-secret", "plain-access-key", "GenieKey genie-key-1", "genie-key-1", "pass-word-1",
+        "dXNlci0xOnBhc3Mtd29yZC0x", "url-password",
+    }
+
+
+def test_with_base_url_records_its_password() -> None:
+    """A --base-url with user:password@ adds the password to the run's secrets."""
+    config = resolve(parse(_config())).with_base_url("https://me:over-ride-pw@api.example.com/")
+    assert "over-ride-pw" in config.secret_values

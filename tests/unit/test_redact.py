@@ -129,3 +129,14 @@ def test_sensitive_names_cover_the_usual_ones() -> None:
 def test_truncate(text: str, limit: int, expected: str) -> None:
     """Long bodies are cut and say how much was left out."""
     assert truncate(text, limit) == expected
+
+
+def test_live_secrets_are_read_on_every_use() -> None:
+    """A secret that appears after the Redactor was built (an OAuth token fetched at run time) is blanked."""
+    tokens: list[str] = []
+    redactor = Redactor(secrets=("static-secret",), live=lambda: tokens)
+    assert redactor.text("fresh-token-1 static-secret") == "fresh-token-1 ***"
+    tokens.append("fresh-token-1")
+    assert redactor.text("fresh-token-1 static-secret") == "*** ***"
+    assert redactor.url("https://h/p?t=fresh-token-1") == "https://h/p?t=***"
+    assert redactor.headers({"X-Echo": "fresh-token-1"}) == {"X-Echo": "***"}

@@ -13,6 +13,7 @@ import dlt
 
 from restloom.adapter.source import DEFAULT_FILE_FORMAT, build_source
 from restloom.config.models import Config
+from restloom.config.secrets import resolve
 from restloom.engine.run import Run
 from restloom.report import RunReport
 
@@ -38,6 +39,7 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
          refresh: str | None = None) -> SyncResult:
     """Extract every (or the chosen) resource and load it; resource failures are in the report."""
     report = report or RunReport()
+    config = resolve(config)  # a parsed config is resolved here: its secrets are known to the run's redactor
     pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
                             dataset_name=dataset_name or f"{pipeline_name}_data",
                             pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default

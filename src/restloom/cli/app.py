@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from restloom.adapter.front import compile_config
 from restloom.cli.describe import describe_config
@@ -68,6 +69,7 @@ def run(  # noqa: PLR0917 (typer passes options positionally)
 
 def _sync(config: Config, **kwargs: Any) -> int:
     from restloom.adapter.sync import sync
+    from restloom.http.redact import Redactor
     from restloom.report import RunReport
 
     report = RunReport()
@@ -76,7 +78,9 @@ def _sync(config: Config, **kwargs: Any) -> int:
             result = sync(config, report=report, **kwargs)
     except Exception as exc:
         print_summary(console, report)
-        err_console.print(f"[red]load failed[/]: {type(exc).__name__}: {truncate(str(exc), 500)}", highlight=False)
+        reason = Redactor(secrets=tuple(config.secret_values)).text(str(exc))
+        err_console.print(f"[red]load failed[/]: {escape(f'{type(exc).__name__}: {truncate(reason, 500)}')}",
+                          highlight=False)
         return 1
     print_summary(console, result.report, landed=result.landed)
     for stats in result.report.failed:

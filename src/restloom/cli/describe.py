@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from restloom.config.models import Config, PaginatorSpec, ResourceSpec
+from restloom.sensitive import mask_userinfo
 
 
 def describe_paginator(spec: PaginatorSpec) -> str:
@@ -53,7 +54,7 @@ def describe_resource(spec: ResourceSpec) -> list[str]:
 
 def describe_config(config: Config) -> str:
     """The whole report of ``restloom check``."""
-    lines = [f"config OK: {len(config.resources)} resources, base URL {config.client.base_url}, "
+    lines = [f"config OK: {len(config.resources)} resources, base URL {mask_userinfo(config.client.base_url)}, "
              f"concurrency {config.concurrency}"]
     for spec in config.resources:
         lines.extend(describe_resource(spec))

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from restloom.config.selectors import Selector
 from restloom.expressions import Expression
+from restloom.sensitive import userinfo_password
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -207,6 +208,9 @@ class ClientSpec:
     headers: Mapping[str, Any] = field(default_factory=_empty)
     session: Any = None
     auth: AuthSpec | None = None  # the default of every endpoint (the same object), resolved with them
+    auth_origins: frozenset[str] = frozenset()
+    """Origins besides the base URL's that may receive credentials (``client.auth_origins``), normalised by
+    ``restloom.sensitive.origin``; a request to any other origin goes without them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -214,7 +218,10 @@ class Config:
     """A whole parsed config: the resources in declaration order, plus parse-time notices.
 
     ``resolved`` is True once ``restloom.config.secrets.resolve`` has replaced every secret reference
-    and filled the auth credentials from dlt's config; only a resolved config runs.
+    and filled the auth credentials from dlt's config; only a resolved config runs. ``secret_values``:
+    every value resolve knows to be a credential (read from a secret or dlt's config, an auth block's
+    credential, the value of a credential-named param or header, a ``base_url`` password) — the run
+    redacts each wherever it would appear.
     """
 
     client: ClientSpec
@@ -223,12 +230,17 @@ class Config:
     notices: tuple[str, ...] = ()
     concurrency: int = 8
     resolved: bool = False
+    secret_values: frozenset[str] = frozenset()
 
     def with_base_url(self, base_url: str | None) -> Config:
-        """The config with the client's base URL replaced (``--base-url``); unchanged when None."""
+        """The config with the client's base URL replaced (``--base-url``); unchanged when None.
+        A password in the new URL's userinfo is a secret of the run."""
         if not base_url:
             return self
-        return dataclasses.replace(self, client=dataclasses.replace(self.client, base_url=base_url))
+        password = userinfo_password(base_url)
+        secrets = self.secret_values | ({password} if password else set())
+        return dataclasses.replace(self, client=dataclasses.replace(self.client, base_url=base_url),
+                                   secret_values=frozenset(secrets))
 
     def resource(self, name: str) -> ResourceSpec:
         """The resource called ``name``."""

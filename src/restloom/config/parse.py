@@ -16,6 +16,7 @@ import typing
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from dlt.extract.hints import TResourceHintsBase
 from dlt.sources.helpers.rest_client.detector import single_entity_path
@@ -40,7 +41,8 @@ from restloom.config.selectors import compile_selector
 from restloom.config.timeouts import parse_timeouts
 from restloom.config.unused import unused_settings
 from restloom.errors import ConfigError
-from restloom.text import did_you_mean
+from restloom.sensitive import mask_userinfo, origin
+from restloom.text import did_you_mean, truncate
 
 HINT_KEYS = frozenset(typing.get_type_hints(TResourceHintsBase)) | {"max_table_nesting"}
 RESOURCE_KEYS = HINT_KEYS | {"name", "endpoint", "selected", "parallelized", "processing_steps",
@@ -48,7 +50,8 @@ RESOURCE_KEYS = HINT_KEYS | {"name", "endpoint", "selected", "parallelized", "pr
 DEFAULTS_KEYS = RESOURCE_KEYS - {"name"}
 ENDPOINT_KEYS = frozenset({"path", "method", "params", "json", "data", "paginator", "data_selector",
                            "response_actions", "incremental", "auth", "headers", "error_handler", "timeout"})
-CLIENT_KEYS = frozenset({"base_url", "headers", "auth", "paginator", "session", "error_handler", "timeout"})
+CLIENT_KEYS = frozenset({"base_url", "headers", "auth", "auth_origins", "paginator", "session", "error_handler",
+                         "timeout"})
 TOP_KEYS = frozenset({"client", "resources", "resource_defaults", "concurrency"})
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 DEFAULT_CONCURRENCY = 8
@@ -137,13 +140,30 @@ class _ClientContext:
         elif issues.expect(base_url, str, "client.base_url", "a URL string") and not base_url.startswith(
             ("http://", "https://")
         ):
-            issues.add("client.base_url", f"expected an http(s) URL, got '{base_url[:60]}'")
+            issues.add("client.base_url", f"expected an http(s) URL, got '{mask_userinfo(base_url)[:60]}'")
         headers = _headers(raw.get("headers"), "client.headers", issues)
         auth = parse_auth(raw.get("auth"), path="client.auth", issues=issues)
         retry = _retry(raw.get("error_handler"), "client.error_handler", retry_base, issues)
         timeouts = parse_timeouts(raw.get("timeout"), path="client.timeout", base=Timeouts(), issues=issues)
-        spec = ClientSpec(base_url=str(base_url), headers=headers, session=raw.get("session"), auth=auth)
+        spec = ClientSpec(base_url=str(base_url), headers=headers, session=raw.get("session"), auth=auth,
+                          auth_origins=_auth_origins(raw.get("auth_origins"), issues))
         return cls(spec, auth, raw.get("paginator"), retry, paginators, timeouts=timeouts)
+
+
+def _auth_origins(raw: Any, issues: Issues) -> frozenset[str]:
+    """``client.auth_origins``: a list of origins (``https://files.example.com``), each normalised."""
+    path = "client.auth_origins"
+    if raw is None or not issues.expect(raw, list, path, "a list of origins such as https://files.example.com"):
+        return frozenset()
+    found = set()
+    for index, item in enumerate(raw):
+        normal = origin(item) if isinstance(item, str) and item.lower().startswith(("http://", "https://")) else ""
+        if not normal or urlsplit(item).path not in ("", "/") or "@" in item or "?" in item:
+            shown = truncate(mask_userinfo(item), 60) if isinstance(item, str) else type(item).__name__
+            issues.add(join(path, index), f"expected an origin — http(s)://host[:port], no path — got '{shown}'")
+            continue
+        found.add(normal)
+    return frozenset(found)
 
 
 def _headers(raw: Any, path: str, issues: Issues) -> Mapping[str, Any]:

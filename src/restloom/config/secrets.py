@@ -7,12 +7,18 @@ SecretRef is its ``dlt.secrets`` value, every auth block has the credentials dlt
 every unresolved dlt auth object is resolved. Every problem — a secret not set, a credential found
 nowhere — is collected with the config path that needs it and raised as one ConfigError. No message
 carries a secret's value.
+
+The resolved config lists its ``secret_values`` for redaction: every value read from a secret or from
+dlt's config, the credentials of every auth block, the values of credential-named params and headers
+(``access_key``, ``Authorization``... — a Python config's ``dlt.secrets[...]`` is a plain string by then,
+so the name is the only clue) and a password in the ``base_url``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from base64 import b64encode
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -22,8 +28,12 @@ from restloom.config import models
 from restloom.config.auth import AUTH_TYPE_PARAMS, DEFAULT_SECTIONS, credentials_from_config, resolve_auth_object
 from restloom.config.issues import Issues, join
 from restloom.config.models import AuthSpec, Config, ResourceSpec, SecretRef
+from restloom.sensitive import is_sensitive_header, is_sensitive_name, userinfo_password
 
-__all__ = ["resolve", "secret_env_name"]
+__all__ = ["resolve", "secret_env_name", "secret_values"]
+
+AUTH_SECRET_PARAMS = ("token", "api_key", "password", "client_id", "client_secret")
+"""The auth params that are credentials (a basic-auth username too, when the password is empty)."""
 
 
 def resolve(config: Config, *, sections: tuple[str, ...] = DEFAULT_SECTIONS) -> Config:
@@ -34,7 +44,41 @@ def resolve(config: Config, *, sections: tuple[str, ...] = DEFAULT_SECTIONS) -> 
     walker = _Resolver(sections)
     resolved = walker.walk(config, "")
     walker.issues.raise_if_any()
-    return dataclasses.replace(resolved, resolved=True)
+    found = walker.found | secret_values(resolved) | config.secret_values
+    return dataclasses.replace(resolved, resolved=True, secret_values=frozenset(v for v in found if v))
+
+
+def secret_values(config: Config) -> set[str]:
+    """The credentials a config shows by their names: credential-named params and headers of every
+    endpoint (and top-level fields of its bodies), auth credentials, a ``base_url`` password."""
+    found = {userinfo_password(config.client.base_url) or ""}
+    for spec in config.resources:
+        endpoint = spec.endpoint
+        for name, value in _named_values(endpoint.params, endpoint.json, endpoint.data):
+            if is_sensitive_name(name):
+                found.add(value)
+        for name, value in _named_values(endpoint.headers):
+            if is_sensitive_header(name):
+                found.update({value, value.partition(" ")[2]})  # "Bearer <token>": the token alone too
+        if endpoint.auth is not None and endpoint.auth.type != "object":
+            found.update(_auth_values(endpoint.auth.params))
+    return {value for value in found if value}
+
+
+def _named_values(*mappings: object) -> Iterator[tuple[str, str]]:
+    for mapping in mappings:
+        if isinstance(mapping, Mapping):
+            yield from ((str(k), v) for k, v in mapping.items() if isinstance(v, str))
+
+
+def _auth_values(params: Mapping[str, object]) -> set[str]:
+    found = {value for key in AUTH_SECRET_PARAMS if isinstance(value := params.get(key), str)}
+    username, password = params.get("username"), params.get("password")
+    if isinstance(username, str) and username:
+        found.add(b64encode(f"{username}:{password or ''}".encode()).decode())
+        if not password:
+            found.add(username)  # EasyPost: the API key is the username, with an empty password
+    return found
 
 
 def secret_env_name(name: str) -> str:
@@ -51,6 +95,7 @@ class _Resolver:
         self._done: dict[int, Any] = {}
         self._secrets: dict[str, Any] = {}
         self._missing: set[str] = set()
+        self.found: set[str] = set()  # every value read from a secret
 
     def walk(self, value: Any, path: str) -> Any:
         """``value`` with every SecretRef inside replaced; unchanged containers keep their identity."""
@@ -96,7 +141,9 @@ class _Resolver:
                 self.issues.add(path, f"secret '{ref.name}' is not set: export {secret_env_name(ref.name)}=... "
                                       "or add it to .dlt/secrets.toml")
             return ref
-        return ref.render(value)
+        rendered = ref.render(value)
+        self.found.update(item for item in (value, rendered) if isinstance(item, str) and item)
+        return rendered
 
     def _auth(self, spec: AuthSpec) -> AuthSpec:
         if spec.type == "object":

@@ -24,11 +24,13 @@ from restloom.config.selectors import Selector
 from restloom.engine.paginate import LoopGuard, PageView, Paginator, new_paginator
 from restloom.engine.render import render_request_parts
 from restloom.engine.select import detect_selector, select
-from restloom.errors import ExpressionError, PrimaryKeyMissing, ResponseError
+from restloom.errors import AuthError, ExpressionError, PrimaryKeyMissing, ResponseError
 from restloom.expressions import KNOWN_PAGINATOR_VARIABLES, ExpressionEvaluationError
 from restloom.http.actions import ResponseActions
 from restloom.http.client import Fetcher, Page, ParsedResponse
+from restloom.http.scope import CredentialScope
 from restloom.report import RunReport
+from restloom.sensitive import origin
 from restloom.text import truncate
 
 log = logging.getLogger("restloom")
@@ -43,6 +45,7 @@ class PageSource:
     fetcher: Fetcher
     report: RunReport
     auth: Any
+    scope: CredentialScope | None = None
 
 
 def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
@@ -60,8 +63,7 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
     actions = ResponseActions(endpoint.response_actions)
     guard.first_visit(request)
     while True:
-        page = source.fetcher.fetch(request, resource=spec.name, policy=endpoint.retry, actions=actions,
-                                    timeouts=endpoint.timeouts)
+        page = _fetch(source, request, actions)
         if page.ignored:
             return
         selector = selector or detect_selector(page.document)
@@ -79,6 +81,33 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
             ending = "the stop_condition ends the list" if stopped_by else f"the {paginator.name} cannot go on"
             _warn_odd_page(source, page, odd=odd, count=count, ending=ending)
         return
+
+
+def _fetch(source: PageSource, request: Request, actions: ResponseActions) -> Page:
+    """Fetch ``request`` — without credentials when it leaves the origins they belong to."""
+    spec = source.spec
+    outbound = _outbound(source, request)
+    try:
+        return source.fetcher.fetch(outbound, resource=spec.name, policy=spec.endpoint.retry, actions=actions,
+                                    timeouts=spec.endpoint.timeouts)
+    except AuthError as exc:
+        if outbound is request:
+            raise
+        raise AuthError(spec.name, f"{exc.reason}; the credentials were not sent: {origin(request.url)} is not "
+                        "the base URL's origin (list it in client.auth_origins to send them)") from exc
+
+
+def _outbound(source: PageSource, request: Request) -> Request:
+    """``request`` itself, or a copy without credentials when its origin is not one they may go to; what
+    was left out is a warning that names the host (once per resource and host)."""
+    scope = source.scope
+    if scope is None or scope.allows(request.url):
+        return request
+    stripped, removed = scope.strip(request)
+    if not removed:
+        return request
+    scope.warn(source.report, source.spec.name, request.url, removed)
+    return stripped
 
 
 def _select(source: PageSource, selector: Selector, page: Page) -> list[Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,9 @@ from restloom.errors import ResourceError
 from restloom.http.auth import AuthFactory, auth_secrets, build_auth, default_auth_registry
 from restloom.http.client import Fetcher
 from restloom.http.redact import Redactor
+from restloom.http.scope import CredentialScope
 from restloom.report import RunReport
+from restloom.sensitive import origin
 from restloom.text import truncate
 
 __all__ = ["Batch", "Outcome", "Run", "Stream", "Window"]
@@ -39,6 +42,10 @@ log = logging.getLogger("restloom")
 PREFETCH_PAGES = 4
 REDACTED_LOGGERS = ("urllib3.connectionpool", "restloom", "dlt")
 _DONE = object()
+_FORMATTER = logging.Formatter()
+# an absolute URL, or a path with a query (urllib3 logs '"GET /path?query HTTP/1.1"'), up to a space or
+# quote, without the punctuation that ends a sentence ("at <url>; body: ...")
+_URL_IN_TEXT = re.compile(r"""(?:https?://|/[^\s"'<>?]*\?)[^\s"'<>]*[^\s"'<>;,.:)]""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +112,24 @@ class RedactingFilter(logging.Filter):
         self.redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = self.redactor.url(self.redactor.text(message)) if "://" in message else self.redactor.text(message)
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose args do not fit its format: logging reports it, without secrets
+            message = f"{record.msg} {record.args}"
+        cleaned = self.clean(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:  # the formatter prints exc_text when it is set
+            record.exc_text = self.clean(_FORMATTER.formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = self.clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.clean(record.stack_info)
         return True
+
+    def clean(self, text: str) -> str:
+        """``text`` without the run's secrets, and every URL in it with its credential parameters blanked."""
+        return _URL_IN_TEXT.sub(lambda found: self.redactor.url(found.group()), self.redactor.text(text))
 
 
 class Run:
@@ -127,11 +147,15 @@ class Run:
         self._failed: dict[str, str] = {}
         self._users = 0
         self._pool: ThreadPoolExecutor | None = None
-        self.redactor = Redactor(secrets=tuple(self._secrets()))
+        self.redactor = Redactor(secrets=tuple(self._secrets()), live=self._live_secrets)
         self._log_filter = RedactingFilter(self.redactor)
         self._filtering = False
+        self._filtered: list[logging.Filterer] = []
+        client = config.client
+        self.scope = CredentialScope(base=origin(client.base_url), allowed=client.auth_origins,
+                                     is_secret=self.redactor.is_secret)
         self.fetcher = Fetcher(concurrency=config.concurrency, report=self.report, redactor=self.redactor,
-                               session=config.client.session)
+                               session=config.client.session, scope=self.scope)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> Run:
@@ -146,8 +170,9 @@ class Run:
         with self._lock:
             self._users += 1
             if not self._filtering:
-                for name in REDACTED_LOGGERS:
-                    logging.getLogger(name).addFilter(self._log_filter)
+                self._filtered = self._filter_targets()
+                for target in self._filtered:
+                    target.addFilter(self._log_filter)
                 self._filtering = True
 
     def _release(self) -> None:
@@ -161,13 +186,19 @@ class Run:
         with self._lock:
             self._users = 0
             if self._filtering:
-                for name in REDACTED_LOGGERS:
-                    logging.getLogger(name).removeFilter(self._log_filter)
-                self._filtering = False
+                for target in self._filtered:
+                    target.removeFilter(self._log_filter)
+                self._filtered, self._filtering = [], False
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
             self.fetcher.close()
+
+    @staticmethod
+    def _filter_targets() -> list[logging.Filterer]:
+        """The loggers whose records may carry URLs or secrets, and the root logger's handlers (which every
+        other logger's records pass through)."""
+        return [*(logging.getLogger(name) for name in REDACTED_LOGGERS), *logging.getLogger().handlers]
 
     @property
     def is_open(self) -> bool:
@@ -176,10 +207,15 @@ class Run:
 
     # -- shared parts ---------------------------------------------------------------------------
     def _secrets(self) -> list[str]:
-        found: list[str] = []
+        """The config's secret values and those inside its auth objects (which are built here, once)."""
+        found: list[str] = sorted(self.config.secret_values)
         for spec in self.config.resources:
             found.extend(auth_secrets(self.auth_for(spec.endpoint.auth)))
         return found
+
+    def _live_secrets(self) -> list[str]:
+        """The secrets inside the auth objects now: a token fetched at run time (OAuth2) is among them."""
+        return [value for auth in list(self._auth.values()) for value in auth_secrets(auth)]
 
     def auth_for(self, spec: AuthSpec | None) -> Any:
         """The auth object of an AuthSpec, built once per run (token refreshes stay shared)."""
@@ -201,7 +237,7 @@ class Run:
     def page_source(self, spec: ResourceSpec) -> PageSource:
         """What the page loop of ``spec`` needs from this run."""
         return PageSource(spec=spec, base_url=self.config.client.base_url, fetcher=self.fetcher,
-                          report=self.report, auth=self.auth_for(spec.endpoint.auth))
+                          report=self.report, auth=self.auth_for(spec.endpoint.auth), scope=self.scope)
 
     # -- streams --------------------------------------------------------------------------------
     def pages(self, spec: ResourceSpec, window: Window = NO_WINDOW) -> Stream:

@@ -27,6 +27,7 @@ from restloom.http.actions import ResponseActions
 from restloom.http.deadline import DeadlineAdapter, DeadlineExceeded, Watchdog
 from restloom.http.redact import Redactor
 from restloom.http.retry import TRANSIENT_ERRORS, Decision, UnreadableBody, decide, error_kind
+from restloom.http.scope import CredentialScope
 from restloom.report import RunReport
 from restloom.text import truncate
 
@@ -58,12 +59,37 @@ class ParsedResponse:
         return getattr(self._page.response, name)
 
 
+class ScopedSession(requests.Session):
+    """A session whose redirects to an origin outside ``scope`` drop every credential — requests itself drops
+    only ``Authorization``, and only when the host changes; custom credential headers would follow."""
+
+    def __init__(self, scope: CredentialScope | None) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        super().rebuild_auth(prepared_request, response)
+        if self.scope is not None and not self.scope.allows(prepared_request.url or ""):
+            removed = self.scope.strip_prepared(prepared_request)
+            if removed:
+                setattr(prepared_request, STRIPPED, removed)  # read back from response.history
+
+
+STRIPPED = "restloom_stripped"
+
+
 class Fetcher:
-    """Sends requests for every resource of a run, at most ``concurrency`` at a time."""
+    """Sends requests for every resource of a run, at most ``concurrency`` at a time.
+
+    ``scope``: where credentials may go; a redirect elsewhere is followed without them (only on the session
+    the Fetcher makes — a session a config passes in follows requests' own rules).
+    """
 
     def __init__(self, *, concurrency: int, report: RunReport, redactor: Redactor,
-                 session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.session = session or self._new_session(concurrency)
+                 session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep,
+                 scope: CredentialScope | None = None) -> None:
+        self.scope = scope
+        self.session = session or self._new_session(concurrency, scope)
         self._slots = threading.BoundedSemaphore(concurrency)
         self._flight_lock = threading.Lock()
         self._watchdog = Watchdog()
@@ -72,8 +98,8 @@ class Fetcher:
         self.report, self.redactor, self._sleep = report, redactor, sleep
 
     @staticmethod
-    def _new_session(concurrency: int) -> requests.Session:
-        session = requests.Session()
+    def _new_session(concurrency: int, scope: CredentialScope | None) -> requests.Session:
+        session = ScopedSession(scope)
         adapter = DeadlineAdapter(pool_connections=concurrency, pool_maxsize=concurrency * 2)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
@@ -111,6 +137,7 @@ class Fetcher:
         try:
             with self._slots, self._flying():
                 response = self._send(prepared, timeouts)
+                self._note_redirects(resource, response)
                 if actions and _ignored(actions, response, resource=resource):
                     return Page(response, None, ignored=True), None
                 document = self._parse(response)
@@ -141,6 +168,14 @@ class Fetcher:
             response.close()
             raise DeadlineExceeded(passed)
         return response
+    def _note_redirects(self, resource: str, response: requests.Response) -> None:
+        """Warn about each redirect hop that went without credentials (names the host, once per resource)."""
+        if self.scope is None or not response.history:
+            return
+        for hop in [*response.history[1:], response]:
+            removed = getattr(hop.request, STRIPPED, None)
+            if removed:
+                self.scope.warn(self.report, resource, hop.request.url or "", removed)
 
     @contextmanager
     def _flying(self) -> Iterator[None]:

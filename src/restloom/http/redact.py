@@ -16,9 +16,17 @@ from __future__ import annotations
 
 import re
 from base64 import b64encode
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
+
+from restloom.sensitive import (
+    MASK,
+    SENSITIVE_HEADER_NAMES,
+    SENSITIVE_PARAM_NAMES,
+    is_sensitive_header,
+    is_sensitive_name,
+)
 
 __all__ = [
     "MASK",
@@ -26,80 +34,65 @@ __all__ = [
     "SENSITIVE_HEADER_NAMES",
     "SENSITIVE_PARAM_NAMES",
     "Redactor",
+    "is_sensitive_name",
 ]
 
-MASK = "***"
 MIN_SECRET_LENGTH = 4
 
-# compared with the name lower-cased and '-' turned into '_'
-SENSITIVE_PARAM_NAMES = frozenset(
-    {
-        "access_token",
-        "api_key",
-        "apikey",
-        "api_token",
-        "auth",
-        "auth_token",
-        "authorization",
-        "client_secret",
-        "id_token",
-        "key",
-        "passwd",
-        "password",
-        "private_key",
-        "pwd",
-        "refresh_token",
-        "secret",
-        "session",
-        "session_id",
-        "sessionid",
-        "sig",
-        "signature",
-        "token",
-        "x_api_key",
-    }
-)
-_SENSITIVE_SUFFIXES = ("_token", "_secret", "_password", "_api_key", "_apikey", "_signature")
-SENSITIVE_HEADER_NAMES = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "x-api-key",
-        "api-key",
-        "x-auth-token",
-        "x-access-token",
-    }
-)
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """The secrets known at one moment and the pattern that finds them in text."""
+
+    live: tuple[str, ...]
+    values: frozenset[str]
+    pattern: re.Pattern[str] | None
 
 
-def is_sensitive_name(name: str) -> bool:
-    """Whether a query parameter (or header) name usually carries a credential."""
-    normal = name.strip().lower().replace("-", "_")
-    return normal in SENSITIVE_PARAM_NAMES or normal.endswith(_SENSITIVE_SUFFIXES)
+def _known(secrets: Iterable[str], live: tuple[str, ...]) -> _Known:
+    values = frozenset(secrets) | frozenset(live)
+    forms = {form for secret in values if len(secret) >= MIN_SECRET_LENGTH for form in _forms(secret)}
+    ordered = sorted(forms, key=lambda form: (-len(form), form))  # longest first
+    pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+    return _Known(live, values, pattern)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Redactor:
-    """Blanks the given secrets (and sensitive parameters and headers) with ``***``."""
+    """Blanks the given secrets (and sensitive parameters and headers) with ``***``.
+
+    ``live``: called on every use, returns secrets that may appear while the run goes on (an OAuth
+    access token fetched at run time); the pattern is rebuilt only when what it returns changes.
+    """
 
     secrets: tuple[str, ...] = ()
-    _pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    live: Callable[[], Iterable[str]] | None = field(default=None, compare=False)
+    _cache: list[_Known] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        forms = {
-            form for secret in self.secrets if len(secret) >= MIN_SECRET_LENGTH for form in _forms(secret)
-        }
-        ordered = sorted(forms, key=lambda form: (-len(form), form))  # longest first
-        pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
-        object.__setattr__(self, "_pattern", pattern)
+        object.__setattr__(self, "_cache", [_known(self.secrets, ())])
+
+    def _current(self) -> _Known:
+        known = self._cache[0]
+        if self.live is None:
+            return known
+        live = tuple(value for value in self.live() if isinstance(value, str) and value)
+        if live != known.live:
+            known = _known(self.secrets, live)
+            self._cache[0] = known  # one list slot: a racing thread at worst rebuilds the same pattern
+        return known
 
     def text(self, value: str) -> str:
         """``value`` with every known secret, in any of its wire forms, replaced by ``***``."""
-        if self._pattern is None:
+        pattern = self._current().pattern
+        if pattern is None:
             return value
-        return self._pattern.sub(MASK, value)
+        return pattern.sub(MASK, value)
+
+    def is_secret(self, value: str) -> bool:
+        """Whether ``value`` is, or holds, a known secret (in any of its wire forms)."""
+        known = self._current()
+        return value in known.values or (known.pattern is not None and known.pattern.search(value) is not None)
 
     def url(self, url: str) -> str:
         """The URL with sensitive query values and a userinfo password blanked, and secrets removed."""
@@ -114,7 +107,7 @@ class Redactor:
 
     def _query_part(self, part: str) -> str:
         name, equals, value = part.partition("=")
-        if equals and (is_sensitive_name(unquote_plus(name)) or unquote_plus(value) in self.secrets):
+        if equals and (is_sensitive_name(unquote_plus(name)) or unquote_plus(value) in self._current().values):
             return f"{name}={MASK}"
         return part
 
@@ -123,11 +116,7 @@ class Redactor:
         return {name: MASK if self._hides(name, value) else value for name, value in headers.items()}
 
     def _hides(self, name: str, value: str) -> bool:
-        if name.lower() in SENSITIVE_HEADER_NAMES or is_sensitive_name(name):
-            return True
-        if value in self.secrets:
-            return True
-        return self._pattern is not None and self._pattern.search(value) is not None
+        return is_sensitive_header(name) or self.is_secret(value)
 
 
 def _forms(secret: str) -> set[str]:

@@ -20,6 +20,9 @@ The five vendor simulations only speak their vendors' styles; this one serves th
   ``X-API-Key: <api_key>`` or ``?api_key=<api_key>``, Basic ``<username>:<password>``, or a bearer token
   issued by ``POST /api/oauth/token`` (form ``client_id``, ``client_secret``, ``grant_type``)
 - ``/api/status/<code>``     answers ``<code>`` with ``{"error": "status <code>", "code": <code>}``
+- ``/api/echo/<code>``       answers ``<code>`` with the request's query and its headers (all but the
+  standard ones requests sends) echoed back, ``{"error", "headers", "query"}``, as careless servers do
+- ``/api/moved/<path>``      ``302`` to ``<server root>/api/<path>`` with the same query (an absolute URL)
 
 Every other path answers without credentials. The auth label logged is ``"real"`` for valid credentials
 and ``"seed"`` for a public path asked without them.
@@ -288,6 +291,21 @@ def _status(_ctx: Context, _request: Request, match: re.Match[str]) -> Response:
     return json_response({"error": f"status {code}", "code": code}, status=code)
 
 
+_PLAIN_HEADERS = frozenset({"host", "user-agent", "accept-encoding", "accept", "connection", "content-length"})
+
+
+def _echo(_ctx: Context, request: Request, match: re.Match[str]) -> Response:
+    code = int(match.group(1))
+    headers = {k: v for k, v in request.headers.items() if k not in _PLAIN_HEADERS}
+    return json_response({"error": f"status {code}", "headers": headers, "query": dict(request.query)}, status=code)
+
+
+def _moved(_ctx: Context, request: Request, match: re.Match[str]) -> Response:
+    query = urlencode(request.query_pairs)
+    target = f"{request.root_url}/api/{match.group(1)}" + (f"?{query}" if query else "")
+    return Response(302, b"", (("Location", target),))
+
+
 _ROUTES = (
     Route(re.compile("/api/offset/items"), _offset),
     Route(re.compile("/api/private/items"), _offset),
@@ -303,6 +321,8 @@ _ROUTES = (
     Route(re.compile("/api/changes"), _changes),
     Route(re.compile("/api/oauth/token"), _token, methods=("POST",)),
     Route(re.compile(r"/api/status/(\d{3})"), _status),
+    Route(re.compile(r"/api/echo/(\d{3})"), _echo),
+    Route(re.compile(r"/api/moved/(.+)"), _moved),
 )
 
 
