@@ -23,7 +23,6 @@ mutating methods (``response.update(...)``) and huge ``*``/``**`` results by rai
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,11 +30,10 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.environment import TemplateExpression
-from jinja2.exceptions import SecurityError
 from jinja2.parser import Parser
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from restloom.errors import ConfigError, ConfigIssue
+from restloom.sandbox import Sandbox, bounded
 from restloom.text import did_you_mean, truncate
 
 __all__ = [
@@ -56,37 +54,15 @@ KNOWN_PAGINATOR_VARIABLES = (
 
 _MESSAGE_LIMIT = 300
 _SOURCE_LIMIT = 80
-_MAX_REPEAT = 100_000  # longest string/list a `*` may build
-_MAX_EXPONENT = 128
 _REMOVED_GLOBALS = ("cycler", "joiner", "namespace", "lipsum", "range")
+# statements that repeat or recurse: a stop/cursor expression decides from one response, and without them
+# the bounded operations of ``restloom.sandbox`` bound an evaluation's time as well as its size
+_REFUSED_STATEMENTS = {nodes.For: "{% for %} loops", nodes.Macro: "{% macro %} definitions",
+                       nodes.CallBlock: "{% call %} blocks"}
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, made to raise on unsafe attributes instead of yielding an undefined.
-
-    Jinja's default returns an undefined value for ``x.__class__``; with a chainable undefined that
-    would silently evaluate to ``None``. Raising makes every escape attempt a visible failure.
-    """
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
-        raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe")
-
-    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
-        if operator_ == "**" and isinstance(right, int) and abs(right) > _MAX_EXPONENT:
-            raise SecurityError(f"exponent {right} is too large")
-        if operator_ == "*":
-            for seq, count in ((left, right), (right, left)):
-                repeats = isinstance(seq, str | list | tuple) and isinstance(count, int)
-                if repeats and len(seq) * count > _MAX_REPEAT:
-                    raise SecurityError("sequence repetition is too large")
-            return operator.mul(left, right)
-        return super().call_binop(context, operator_, left, right)
-
-
-def _build_environment() -> _Sandbox:
-    env = _Sandbox(undefined=jinja2.ChainableUndefined, autoescape=False)
+def _build_environment() -> Sandbox:
+    env = Sandbox(undefined=jinja2.ChainableUndefined, autoescape=False)
     for name in _REMOVED_GLOBALS:
         env.globals.pop(name, None)
     return env
@@ -115,7 +91,8 @@ class Expression:
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """The expression's native value (a string for mixed templates) in ``context``."""
         try:
-            value = self._run(dict(context))
+            with bounded():
+                value = self._run(dict(context))
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             raise ExpressionEvaluationError(self, truncate(reason, 200)) from exc
@@ -200,6 +177,11 @@ def _check(
     for attribute in sorted(_private_attributes(tree)):
         message = f"access to {attribute!r} is not allowed in {_quote(source)}"
         issues.append(ConfigIssue(path, truncate(message, _MESSAGE_LIMIT)))
+    for kind, what in _REFUSED_STATEMENTS.items():
+        if any(True for _ in tree.find_all(kind)):
+            message = f"{what} are not allowed in an expression (filters such as map, select, sum and length " \
+                      f"work on lists) in {_quote(source)}"
+            issues.append(ConfigIssue(path, truncate(message, _MESSAGE_LIMIT)))
     return issues
 
 
