@@ -59,3 +59,20 @@ def test_a_dot_segment_value_fails_the_resource(run_sync: Sync) -> None:
         "followers", "cannot fill the placeholders of 'signature_requests/{resources.signature_requests.id}"
         "/followers': the value '..' cannot fill a path segment")
     assert all(path.startswith("/v3/signature_requests") for path in paths)
+
+
+def test_implicit_parent_and_incremental_values_are_encoded(run_sync: Sync) -> None:
+    """An implicit parent's key and an incremental value placed in a path are encoded like parent fields."""
+    with _hostile_api(("../../admin/users", "ok-id")) as api:
+        config = _config(api)
+        config["resources"][1]["endpoint"]["path"] = "signature_requests/{sign_req}/followers"
+        config["resources"].append({"name": "window", "primary_key": "email", "endpoint": {
+            "path": "signature_requests/{incremental.start_value}/followers", "data_selector": "data",
+            "paginator": "single_page", "incremental": {"cursor_path": "email", "initial_value": "../../admin/users"}}})
+        result = run_sync(config)
+        paths = sorted(record.path for record in api.requests)
+    assert result.ok
+    assert paths == ["/v3/signature_requests",
+                     "/v3/signature_requests/..%2F..%2Fadmin%2Fusers/followers",
+                     "/v3/signature_requests/..%2F..%2Fadmin%2Fusers/followers",
+                     "/v3/signature_requests/ok-id/followers"]
