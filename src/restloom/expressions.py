@@ -23,13 +23,14 @@ mutating methods (``response.update(...)``) and huge ``*``/``**`` results by rai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.environment import TemplateExpression
+from jinja2.exceptions import SecurityError
 from jinja2.parser import Parser
 
 from restloom.errors import ConfigError, ConfigIssue
@@ -41,6 +42,7 @@ __all__ = [
     "Expression",
     "ExpressionEvaluationError",
     "compile_expression",
+    "constant_issues",
 ]
 
 KNOWN_PAGINATOR_VARIABLES = (
@@ -87,6 +89,7 @@ class Expression:
     source: str
     path: str
     _run: Callable[[dict[str, Any]], Any] = field(repr=False, compare=False)
+    _tree: nodes.Template | None = field(default=None, repr=False, compare=False)
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """The expression's native value (a string for mixed templates) in ``context``."""
@@ -115,7 +118,53 @@ def compile_expression(
     except jinja2.TemplateSyntaxError as exc:
         message = f"invalid expression: {(exc.message or '').rstrip('.')} in {_quote(source)}"
         raise ConfigError([ConfigIssue(path, truncate(message, _MESSAGE_LIMIT))]) from exc
-    return Expression(source=source, path=path, _run=run)
+    return Expression(source=source, path=path, _run=run, _tree=tree)
+
+
+def constant_issues(expression: Expression) -> list[ConfigIssue]:
+    """Config issues for the parts of ``expression`` that read no variable and trip a sandbox bound
+    (``'x'|center(10**9)``, ``((9**128)**128)**128``): evaluated once, now, so the config is refused when
+    parsed instead of failing on the first page. Other failures are left to evaluation (the branch may
+    never run)."""
+    if expression._tree is None:
+        return []
+    for node in _constant_subexpressions(expression._tree):
+        try:
+            with bounded():
+                _compile(_assign_result(node), native=True)({})
+        except SecurityError as exc:
+            message = f"{exc} in {_quote(expression.source)}"
+            return [ConfigIssue(expression.path, truncate(message, _MESSAGE_LIMIT))]
+        except Exception:  # it fails the same way on real data, with its path
+            continue
+    return []
+
+
+# node types whose value depends on the context: a subexpression without them is a constant
+_CONTEXTUAL = (nodes.Name, nodes.ContextReference, nodes.DerivedContextReference, nodes.InternalName,
+               nodes.ImportedName, nodes.EnvironmentAttribute, nodes.ExtensionAttribute)
+
+
+def _constant_subexpressions(node: nodes.Node) -> Iterator[nodes.Expr]:
+    """The largest subexpressions of ``node`` that read no variable (single constants left out)."""
+    for child in node.iter_child_nodes():
+        if isinstance(child, nodes.Expr) and _is_constant(child):
+            yield child
+        else:
+            yield from _constant_subexpressions(child)
+
+
+def _is_constant(node: nodes.Expr) -> bool:
+    """True for an expression that reads no variable and is worth evaluating (not a lone constant)."""
+    if isinstance(node, (*_CONTEXTUAL, nodes.Literal)) or any(True for _ in node.find_all(_CONTEXTUAL)):
+        return False
+    return not _has_blockless_filter(node)
+
+
+def _has_blockless_filter(node: nodes.Node) -> bool:
+    """True when a filter of a ``{% filter %}`` block (which has no operand of its own) is inside."""
+    filters = [node] if isinstance(node, nodes.Filter) else []
+    return any(f.node is None for f in [*filters, *node.find_all(nodes.Filter)])
 
 
 def _parse(source: str) -> tuple[nodes.Template, bool]:

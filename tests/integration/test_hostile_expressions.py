@@ -55,10 +55,28 @@ def _within(seconds: float, work: Callable[[], Any]) -> Any:
     ("stop_condition", "'%01000000000d' % 1", f"% formatting {LIMIT}"),
     ("cursor_value", "'{:>1000000000}'.format(1)", f"str.format {LIMIT}"),
     ("cursor_value", "((9**128)**128)**128", "the result of '**' would have about 51,968 bits (limit 4,096)"),
+    ("stop_condition", "{% for a in 'x'*100000 %}{% for b in 'x'*100000 %}{% endfor %}{% endfor %}",
+     "{% for %} loops are not allowed in an expression (filters such as map, select, sum and length work on "
+     "lists)"),
+])
+def test_payload_that_needs_no_response_is_a_config_error(key: str, source: str, reason: str) -> None:
+    """The five payloads that built 1 GB strings or hung the run read no response: refused when the config
+    is parsed, naming the config path and the bound."""
+    with serve("persona", size=1, seed=2) as api, pytest.raises(ConfigError) as caught:
+        _within(30, lambda: parse(_config(api, **{key: source})))
+    assert caught.value.issues == (ConfigIssue(f"{PAGINATOR}.{key}", f"{reason} in '{source}'"),)
+
+
+@pytest.mark.parametrize(("key", "source", "reason"), [
+    ("stop_condition", "{{ 'x'|center(page_count * 10**9) }}", f"center {LIMIT}"),
+    ("stop_condition", "('%0' ~ page_count ~ '000000000d') % 1", f"% formatting {LIMIT}"),
+    ("cursor_value", "('{:>' ~ page_count ~ '000000000}').format(1)", f"str.format {LIMIT}"),
+    ("cursor_value", "((9**128)**(127 + page_count))**128",
+     "the result of '**' would have about 51,968 bits (limit 4,096)"),
 ])
 def test_runtime_payload_fails_only_its_resource(run_sync: Sync, key: str, source: str, reason: str) -> None:
-    """A payload that built a 1 GB string or a huge number fails its resource after one page, with the
-    bound it tripped; the other resource loads in full."""
+    """The same payloads made to depend on the response fail their resource after one page, with the
+    bound they tripped; the other resource loads in full."""
     with serve("persona", size=15, seed=2) as api:
         result = _within(30, lambda: run_sync(_config(api, **{key: source})))
         accounts = [r.path for r in api.requests if r.path.endswith("/accounts")]
@@ -68,13 +86,3 @@ def test_runtime_payload_fails_only_its_resource(run_sync: Sync, key: str, sourc
                                                        f"{reason}")
     assert len(accounts) == 1
     assert sorted(row[0] for row in table_rows(result, "cases", "id")) == cases
-
-
-def test_nested_loops_are_a_config_error() -> None:
-    """Nested loops over 100,000-character strings (which hung the run) are refused when parsed."""
-    source = "{% for a in 'x'*100000 %}{% for b in 'x'*100000 %}{% endfor %}{% endfor %}"
-    with serve("persona", size=1, seed=2) as api, pytest.raises(ConfigError) as caught:
-        _within(30, lambda: parse(_config(api, stop_condition=source)))
-    message = ("{% for %} loops are not allowed in an expression (filters such as map, select, sum and length "
-               "work on lists) in '{% for a in 'x'*100000 %}{% for b in 'x'*100000 %}{% endfor %}{% endfor %}'")
-    assert caught.value.issues == (ConfigIssue(f"{PAGINATOR}.stop_condition", message),)

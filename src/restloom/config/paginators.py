@@ -20,7 +20,7 @@ from restloom.config.issues import Issues, join
 from restloom.config.models import CursorSpec, PaginatorSpec
 from restloom.config.selectors import compile_jsonpath
 from restloom.errors import ConfigError
-from restloom.expressions import compile_expression
+from restloom.expressions import compile_expression, constant_issues
 from restloom.text import did_you_mean
 
 BasePaginator = dlt_paginators.BasePaginator
@@ -107,10 +107,14 @@ def _expression(source: Any, path: str, issues: Issues) -> Any:
     if not issues.expect(source, str, path, "an expression string"):
         return None
     try:
-        return compile_expression(source, path=path)
+        expression = compile_expression(source, path=path)
     except ConfigError as exc:
         issues.extend(exc)
         return None
+    refused = constant_issues(expression)  # a payload that needs no response is refused now
+    for issue in refused:
+        issues.add(issue.path, issue.message)
+    return None if refused else expression
 
 
 def _dlt_paginator(
