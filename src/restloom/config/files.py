@@ -9,6 +9,11 @@ An optional ``format`` puts the secret inside a string: ``{secret: genie_key, fo
 A Python config file is executed and must define ``config`` (a dict) or ``source``; a file written
 for dlt — ``source = rest_api_source({...})`` imported from ``dlt.sources.rest_api`` — is accepted as
 is: its config is captured instead of being built by dlt.
+
+Whatever the file holds, reading it ends in a config dict or in one short ``ConfigError`` naming the file:
+bytes that are not UTF-8 (the offset and line of the first bad byte), invalid YAML or JSON, nesting deeper
+than ``MAX_DEPTH`` or an alias expansion past ``MAX_NODES`` (``restloom.config.bounded_yaml``), and a
+Python config that raises or does not compile (its line and exception, no traceback).
 """
 
 from __future__ import annotations
