@@ -1,7 +1,8 @@
 """The floor plan: layers import one way, no cycles between restloom's top-level parts, small modules.
 
-Layers, lowest first: the shared modules (``errors``, ``text``, ``sensitive``, ``report``, ``expressions``),
-``config``, ``http``, ``engine``, ``adapter``, ``catalog``, ``cli``. ``testing`` (the simulated APIs) stands apart.
+Layers, lowest first: the shared modules (``errors``, ``text``, ``sensitive``, ``report``, ``sandbox``,
+``expressions``), ``config``, ``http``, ``engine``, ``adapter``, ``catalog``, ``cli``. ``testing`` (the
+simulated APIs) stands apart.
 """
 
 from __future__ import annotations
@@ -109,8 +110,8 @@ def test_runtime_reads_models_not_the_parser() -> None:
 
 def test_layers_only_import_downwards() -> None:
     """Lower layers never import higher ones (shared < config < http < engine < adapter < catalog < cli)."""
-    order = ["errors", "text", "sensitive", "report", "expressions", "config", "http", "engine", "adapter", "catalog",
-             "cli"]
+    order = ["errors", "text", "sensitive", "report", "sandbox", "expressions", "config", "http", "engine", "adapter",
+             "catalog", "cli"]
     upward = {f"{here} -> {there}" for here, targets in _graph().items() if here in order
               for there in targets if there in order and order.index(there) > order.index(here)}
     # the shared modules are one layer: errors, text and report import nothing of restloom's; expressions

@@ -26,8 +26,7 @@ chainable-undefined, like ``.get()`` returning ``None``.
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,9 +35,9 @@ from jinja2 import meta, nodes
 from jinja2.environment import TemplateExpression
 from jinja2.exceptions import SecurityError
 from jinja2.parser import Parser
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from restloom.errors import ConfigError, ConfigIssue
+from restloom.sandbox import Sandbox, bounded
 from restloom.text import did_you_mean, truncate
 
 __all__ = [
@@ -46,6 +45,7 @@ __all__ = [
     "Expression",
     "ExpressionEvaluationError",
     "compile_expression",
+    "constant_issues",
 ]
 
 KNOWN_PAGINATOR_VARIABLES = (
@@ -59,37 +59,15 @@ KNOWN_PAGINATOR_VARIABLES = (
 
 _MESSAGE_LIMIT = 300
 _SOURCE_LIMIT = 80
-_MAX_REPEAT = 100_000  # longest string/list a `*` may build
-_MAX_EXPONENT = 128
 _REMOVED_GLOBALS = ("cycler", "joiner", "namespace", "lipsum", "range")
+# statements that repeat or recurse: a stop/cursor expression decides from one response, and without them
+# the bounded operations of ``restloom.sandbox`` bound an evaluation's time as well as its size
+_REFUSED_STATEMENTS = {nodes.For: "{% for %} loops", nodes.Macro: "{% macro %} definitions",
+                       nodes.CallBlock: "{% call %} blocks"}
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, made to raise on unsafe attributes instead of yielding an undefined.
-
-    Jinja's default returns an undefined value for ``x.__class__``; with a chainable undefined that
-    would silently evaluate to ``None``. Raising makes every escape attempt a visible failure.
-    """
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
-        raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe")
-
-    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
-        if operator_ == "**" and isinstance(right, int) and abs(right) > _MAX_EXPONENT:
-            raise SecurityError(f"exponent {right} is too large")
-        if operator_ == "*":
-            for seq, count in ((left, right), (right, left)):
-                repeats = isinstance(seq, str | list | tuple) and isinstance(count, int)
-                if repeats and len(seq) * count > _MAX_REPEAT:
-                    raise SecurityError("sequence repetition is too large")
-            return operator.mul(left, right)
-        return super().call_binop(context, operator_, left, right)
-
-
-def _build_environment() -> _Sandbox:
-    env = _Sandbox(undefined=jinja2.ChainableUndefined, autoescape=False)
+def _build_environment() -> Sandbox:
+    env = Sandbox(undefined=jinja2.ChainableUndefined, autoescape=False)
     for name in _REMOVED_GLOBALS:
         env.globals.pop(name, None)
     return env
@@ -114,11 +92,13 @@ class Expression:
     source: str
     path: str
     _run: Callable[[dict[str, Any]], Any] = field(repr=False, compare=False)
+    _tree: nodes.Template | None = field(default=None, repr=False, compare=False)
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """The expression's native value (a string for mixed templates) in ``context``."""
         try:
-            value = self._run(dict(context))
+            with bounded():
+                value = self._run(dict(context))
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             raise ExpressionEvaluationError(self, truncate(reason, 200)) from exc
@@ -141,7 +121,53 @@ def compile_expression(
     except jinja2.TemplateSyntaxError as exc:
         message = f"invalid expression: {(exc.message or '').rstrip('.')} in {_quote(source)}"
         raise ConfigError([ConfigIssue(path, truncate(message, _MESSAGE_LIMIT))]) from exc
-    return Expression(source=source, path=path, _run=run)
+    return Expression(source=source, path=path, _run=run, _tree=tree)
+
+
+def constant_issues(expression: Expression) -> list[ConfigIssue]:
+    """Config issues for the parts of ``expression`` that read no variable and trip a sandbox bound
+    (``'x'|center(10**9)``, ``((9**128)**128)**128``): evaluated once, now, so the config is refused when
+    parsed instead of failing on the first page. Other failures are left to evaluation (the branch may
+    never run)."""
+    if expression._tree is None:
+        return []
+    for node in _constant_subexpressions(expression._tree):
+        try:
+            with bounded():
+                _compile(_assign_result(node), native=True)({})
+        except SecurityError as exc:
+            message = f"{exc} in {_quote(expression.source)}"
+            return [ConfigIssue(expression.path, truncate(message, _MESSAGE_LIMIT))]
+        except Exception:  # it fails the same way on real data, with its path
+            continue
+    return []
+
+
+# node types whose value depends on the context: a subexpression without them is a constant
+_CONTEXTUAL = (nodes.Name, nodes.ContextReference, nodes.DerivedContextReference, nodes.InternalName,
+               nodes.ImportedName, nodes.EnvironmentAttribute, nodes.ExtensionAttribute)
+
+
+def _constant_subexpressions(node: nodes.Node) -> Iterator[nodes.Expr]:
+    """The largest subexpressions of ``node`` that read no variable (single constants left out)."""
+    for child in node.iter_child_nodes():
+        if isinstance(child, nodes.Expr) and _is_constant(child):
+            yield child
+        else:
+            yield from _constant_subexpressions(child)
+
+
+def _is_constant(node: nodes.Expr) -> bool:
+    """True for an expression that reads no variable and is worth evaluating (not a lone constant)."""
+    if isinstance(node, (*_CONTEXTUAL, nodes.Literal)) or any(True for _ in node.find_all(_CONTEXTUAL)):
+        return False
+    return not _has_blockless_filter(node)
+
+
+def _has_blockless_filter(node: nodes.Node) -> bool:
+    """True when a filter of a ``{% filter %}`` block (which has no operand of its own) is inside."""
+    filters = [node] if isinstance(node, nodes.Filter) else []
+    return any(f.node is None for f in [*filters, *node.find_all(nodes.Filter)])
 
 
 def _parse(source: str) -> tuple[nodes.Template, bool]:
@@ -203,6 +229,11 @@ def _check(
     for attribute in sorted(_private_attributes(tree)):
         message = f"access to {attribute!r} is not allowed in {_quote(source)}"
         issues.append(ConfigIssue(path, truncate(message, _MESSAGE_LIMIT)))
+    for kind, what in _REFUSED_STATEMENTS.items():
+        if any(True for _ in tree.find_all(kind)):
+            message = f"{what} are not allowed in an expression (filters such as map, select, sum and length " \
+                      f"work on lists) in {_quote(source)}"
+            issues.append(ConfigIssue(path, truncate(message, _MESSAGE_LIMIT)))
     return issues
 
 

@@ -54,3 +54,35 @@ def test_credentials_are_not_sent_to_another_origin(tmp_path: Path) -> None:
     assert len(outcome.restloom.rows["items"]) == len(outcome.dlt.rows["items"]) == 12
     [warning] = restloom.report_of(outcome.restloom.source).stats("items").warnings
     assert warning.startswith(f"credentials not sent to {outcome.api.root_url}, another origin")
+
+
+def _followers_config(api: SimulatedAPI) -> dict[str, Any]:
+    return {"client": {"base_url": api.base_url, "auth": {"type": "bearer", "token": api.secrets["api_key"]}},
+            "resources": [
+                {"name": "signature_requests", "endpoint": {"path": "signature_requests", "data_selector": "data",
+                                                            "params": {"limit": 100}, "paginator": "single_page"}},
+                {"name": "followers", "primary_key": "email", "endpoint": {
+                    "path": "signature_requests/{resources.signature_requests.id}/followers",
+                    "data_selector": "data", "paginator": "single_page"}}]}
+
+
+def test_path_placeholder_values_are_encoded_as_one_segment(tmp_path: Path) -> None:
+    """dlt puts a parent value into the path as is, so '../../admin/users' requests /admin/users/... outside
+    the API's path; restloom percent-encodes it as one segment and loads the children (deliberate: data
+    must never choose which endpoint is called)."""
+    with serve("yousign", size=2, seed=4) as api:
+        api.set_field("signature_requests", 0, "id", "../../admin/users")
+        with pytest.raises(PipelineStepFailed):
+            run_side(lambda: dlt_rest_api_source(_followers_config(api)), name="dlt_side", tmp_path=tmp_path)
+        dlt_paths = [record.path for record in api.requests]
+        api.clear_requests()
+        side = run_side(lambda: restloom.rest_api_source(_followers_config(api)), name="restloom_side",
+                        tmp_path=tmp_path)
+        restloom_paths = [record.path for record in api.requests]
+        truth = api.children("signature_requests_followers")["../../admin/users"]
+    assert "/admin/users/followers" in dlt_paths
+    assert sorted(restloom_paths) == ["/v3/signature_requests",
+                                      "/v3/signature_requests/..%2F..%2Fadmin%2Fusers/followers",
+                                      f"/v3/signature_requests/{api.records('signature_requests')[1]['id']}/followers"]
+    assert truth
+    assert sorted(row["email"] for row in side.rows["followers"]) == sorted(f["email"] for f in truth)

@@ -9,6 +9,11 @@ An optional ``format`` puts the secret inside a string: ``{secret: genie_key, fo
 A Python config file is executed and must define ``config`` (a dict) or ``source``; a file written
 for dlt — ``source = rest_api_source({...})`` imported from ``dlt.sources.rest_api`` — is accepted as
 is: its config is captured instead of being built by dlt.
+
+Whatever the file holds, reading it ends in a config dict or in one short ``ConfigError`` naming the file:
+bytes that are not UTF-8 (the offset and line of the first bad byte), invalid YAML or JSON, nesting deeper
+than ``MAX_DEPTH`` or an alias expansion past ``MAX_NODES`` (``restloom.config.bounded_yaml``), and a
+Python config that raises or does not compile (its line and exception, no traceback).
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from typing import Any
 
 import yaml
 
+from restloom.config.bounded_yaml import MAX_DEPTH, MAX_NODES, load_yaml
 from restloom.config.models import SecretRef
 from restloom.errors import ConfigError, ConfigIssue
+from restloom.text import truncate
 
 
 def load_file(path: str | Path) -> dict[str, Any]:
@@ -36,19 +43,52 @@ def load_file(path: str | Path) -> dict[str, Any]:
     raw = _load_python(file) if suffix == ".py" else _load_data(file, suffix)
     if not isinstance(raw, dict):
         raise ConfigError([ConfigIssue("", f"{file.name}: the config must be a mapping, got {type(raw).__name__}")])
+    _check_shape(raw, file)
     marked = mark_secrets(raw)
     assert isinstance(marked, dict)
     return marked
 
 
 def _load_data(file: Path, suffix: str) -> Any:
-    text = file.read_text(encoding="utf-8")
+    text = _read_utf8(file)
+    kind = "JSON" if suffix == ".json" else "YAML"
     try:
         if suffix == ".json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return load_yaml(text, name=file.name)
+    except RecursionError as exc:
+        raise _file_error(file, f"is not valid JSON: nested too deep (more than {MAX_DEPTH} levels)") from exc
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise ConfigError([ConfigIssue("", f"{file.name} is not valid {suffix[1:].upper()}: {exc}")]) from exc
+        raise _file_error(file, f"is not valid {kind}: {truncate(str(exc), 400)}") from exc
+
+
+def _check_shape(value: Any, file: Path) -> None:
+    """Refuse a config nested deeper than ``MAX_DEPTH`` or, shared values counted at every use, larger
+    than ``MAX_NODES`` (a Python config can build either); walked without recursion."""
+    stack, seen = [(value, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            raise _file_error(file, f"is too large: more than {MAX_NODES:,} values")
+        if isinstance(item, Mapping | list | tuple):
+            if depth > MAX_DEPTH:
+                raise _file_error(file, f"is nested deeper than {MAX_DEPTH} levels")
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, Mapping) else item))
+
+
+def _read_utf8(file: Path) -> str:
+    data = file.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        message = f"is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line})"
+        raise _file_error(file, message) from exc
+
+
+def _file_error(file: Path, message: str) -> ConfigError:
+    return ConfigError([ConfigIssue("", f"{file.name} {message}")])
 
 
 class _Captured:
@@ -84,14 +124,31 @@ def _capture_dlt_calls() -> Iterator[None]:
 
 
 def _load_python(file: Path) -> Any:
-    with _capture_dlt_calls():
-        namespace = runpy.run_path(str(file), run_name="restloom_config")
+    try:
+        with _capture_dlt_calls():
+            namespace = runpy.run_path(str(file), run_name="restloom_config")
+    except ConfigError:
+        raise
+    except (Exception, SystemExit) as exc:  # the file's own failure, reported as one line, no traceback
+        raise _file_error(file, f"failed{_line_of(exc, file)}: {type(exc).__name__}: {truncate(str(exc), 200)}"
+                          ) from exc
     if isinstance(namespace.get("config"), dict):
         return namespace["config"]
     source = namespace.get("source")
     if isinstance(source, _Captured):
         return source.config
     raise ConfigError([ConfigIssue("", f"{file.name} defines neither `config` (a dict) nor `source`")])
+
+
+def _line_of(exc: BaseException, file: Path) -> str:
+    """`` at line N`` of ``file`` where ``exc`` was raised (or, for a syntax error, found), if known."""
+    line = exc.lineno if isinstance(exc, SyntaxError) else None
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if Path(traceback.tb_frame.f_code.co_filename) == file:
+            line = traceback.tb_lineno
+        traceback = traceback.tb_next
+    return f" at line {line}" if line else ""
 
 
 def is_secret_ref(value: Any) -> bool:

@@ -12,6 +12,8 @@ from typing import Any
 
 from restloom.config.issues import Issues, join
 from restloom.config.models import IncrementalSpec
+from restloom.config.selectors import compile_jsonpath
+from restloom.errors import ConfigError
 from restloom.text import did_you_mean
 
 INCREMENTAL_KEYS = frozenset({"cursor_path", "initial_value", "end_value", "start_param", "end_param", "convert",
@@ -38,6 +40,11 @@ def parse_incremental(raw: Mapping[str, Any], path: str, issues: Issues) -> Incr
     issues.unknown_keys(block, INCREMENTAL_KEYS, where)
     if not isinstance(block.get("cursor_path"), str):
         issues.add(join(where, "cursor_path"), "required: the record field that orders the data")
+        return None
+    try:
+        compile_jsonpath(block["cursor_path"], path=join(where, "cursor_path"))
+    except ConfigError as exc:
+        issues.extend(exc)
         return None
     args = {k: v for k, v in block.items() if k not in ("cursor_path", "initial_value", "end_value", "start_param",
                                                          "end_param", "convert", "transform", "cursor_format",

@@ -18,8 +18,9 @@ from dlt.sources.helpers.rest_client import paginators as dlt_paginators
 
 from restloom.config.issues import Issues, join
 from restloom.config.models import CursorSpec, PaginatorSpec
+from restloom.config.selectors import compile_jsonpath
 from restloom.errors import ConfigError
-from restloom.expressions import compile_expression
+from restloom.expressions import compile_expression, constant_issues
 from restloom.text import did_you_mean
 
 BasePaginator = dlt_paginators.BasePaginator
@@ -50,6 +51,7 @@ def constructor_params(cls: type) -> frozenset[str]:
 
 
 
+JSONPATH_KEYS = ("cursor_path", "has_more_path", "next_url_path", "total_path")  # compiled at parse time
 LOOP_KEYS = frozenset({"stop_condition", "max_pages"})
 EXTENDED_CURSOR_KEYS = frozenset({"limit", "limit_param", "cursor_value"}) | LOOP_KEYS
 CURSOR_KEYS = frozenset(
@@ -105,10 +107,14 @@ def _expression(source: Any, path: str, issues: Issues) -> Any:
     if not issues.expect(source, str, path, "an expression string"):
         return None
     try:
-        return compile_expression(source, path=path)
+        expression = compile_expression(source, path=path)
     except ConfigError as exc:
         issues.extend(exc)
         return None
+    refused = constant_issues(expression)  # a payload that needs no response is refused now
+    for issue in refused:
+        issues.add(issue.path, issue.message)
+    return None if refused else expression
 
 
 def _dlt_paginator(
@@ -127,11 +133,11 @@ def _dlt_paginator(
     missing = sorted(required_params(cls) - kwargs.keys())
     for key in missing:
         issues.add(join(path, key), f"required for the {type_name} paginator")
-    if unknown or missing:
+    if unknown or missing or not _jsonpaths(kwargs, path=path, issues=issues):
         return PaginatorSpec(kind="dlt", type=type_name, cls=cls, params=MappingProxyType(kwargs), **loop)
     try:
         cls(**kwargs)
-    except (TypeError, ValueError) as exc:
+    except Exception as exc:  # dlt's own validation: TypeError, ValueError, or its JSONPath library's errors
         issues.add(path, f"invalid {type_name} paginator: {exc}")
     return PaginatorSpec(kind="dlt", type=type_name, cls=cls, params=MappingProxyType(kwargs), **loop)
 
@@ -144,6 +150,7 @@ def _extended_cursor(
     for key in ("cursor_param", "cursor_path", "cursor_body_path", "limit_param", "has_more_path"):
         if key in options:
             issues.expect(options[key], str, join(path, key), "a string")
+    _jsonpaths(options, path=path, issues=issues)
     limit = options.get("limit")
     if limit is not None and issues.expect(limit, int, join(path, "limit"), "a positive integer") and limit < 1:
         issues.add(join(path, "limit"), f"expected a positive integer, got {limit}")
@@ -173,6 +180,19 @@ def _extended_cursor(
         stop_after_empty_page=_flag(options, "stop_after_empty_page", path, issues),
     )
     return PaginatorSpec(kind="cursor", type="cursor", cursor=cursor, **loop)
+
+
+def _jsonpaths(options: Mapping[str, Any], *, path: str, issues: Issues) -> bool:
+    """Compile the JSONPath options (``JSONPATH_KEYS``) now, as ``data_selector`` is; False if one is invalid."""
+    valid = True
+    for key in JSONPATH_KEYS:
+        if isinstance(options.get(key), str):
+            try:
+                compile_jsonpath(options[key], path=join(path, key))
+            except ConfigError as exc:
+                issues.extend(exc)
+                valid = False
+    return valid
 
 
 def _flag(options: Mapping[str, Any], key: str, path: str, issues: Issues) -> bool:

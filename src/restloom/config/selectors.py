@@ -19,7 +19,7 @@ from jsonpath_ng.jsonpath import Child, Fields, Root, Wildcard
 from restloom.errors import ConfigError, ConfigIssue
 from restloom.text import truncate
 
-__all__ = ["ROOT", "Selector", "Step", "compile_selector"]
+__all__ = ["ROOT", "Selector", "Step", "compile_jsonpath", "compile_selector"]
 
 Step = str | None  # a key, or None for a wildcard (`*`, `[*]`)
 
@@ -53,13 +53,18 @@ def compile_selector(raw: str | list[Any] | None, *, path: str) -> Selector:
         raise ConfigError([ConfigIssue(path, f"expected a JSONPath string (or [] for the root), got {kind}")])
     if raw.strip() in ("", "$"):
         return Selector(raw="$", steps=())
-    try:
-        compiled = compile_path(raw)
-    except Exception as exc:
-        message = f"invalid JSONPath {truncate(raw, 120)!r}: {truncate(str(exc), 120)}"
-        raise ConfigError([ConfigIssue(path, message)]) from exc
+    compiled = compile_jsonpath(raw, path=path)
     steps = _plain_steps(compiled)
     return Selector(raw=raw, steps=steps, jsonpath=None if steps is not None else compiled)
+
+
+def compile_jsonpath(raw: str, *, path: str) -> JSONPath:
+    """``raw`` compiled as dlt compiles a JSONPath; ``ConfigError`` names ``path`` if it is invalid."""
+    try:
+        return compile_path(raw)
+    except Exception as exc:  # jsonpath-ng raises its own lexer/parser errors, and RecursionError when deep
+        message = f"invalid JSONPath {truncate(raw, 120)!r}: {truncate(str(exc), 120)}"
+        raise ConfigError([ConfigIssue(path, message)]) from exc
 
 
 ROOT = compile_selector("$", path="")

@@ -1,4 +1,11 @@
-"""Filling a child's request from its parent record: path, params, json and headers placeholders."""
+"""Filling a child's request from its parent record: path, params, json and headers placeholders.
+
+A value placed in the *path* (a parent field, a resolve param, an implicit parent's key, an incremental
+value) is percent-encoded as one path segment: ``../../admin`` becomes ``..%2F..%2Fadmin`` and cannot
+leave the API's path, ``x?role=admin`` cannot add a query, ``y#frag`` cannot cut the path. A value that
+cannot be one segment (empty, ``.``, ``..``) fails the resource. The config's own path text is not
+encoded. Params, json and headers values are encoded by ``requests``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from dlt.common import jsonpath
 
@@ -56,7 +64,22 @@ class _DottedFormatter(string.Formatter):
         return super().get_field(field_name, args, kwargs)
 
 
+class _NotASegment(ValueError):
+    """A path placeholder value that cannot be one path segment."""
+
+
+class _SegmentFormatter(_DottedFormatter):
+    """Formats each placeholder value, then percent-encodes it as one path segment (``/`` included)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text = super().format_field(value, format_spec)
+        if text in ("", ".", ".."):
+            raise _NotASegment(f"the value {truncate(text, 20)!r} cannot fill a path segment")
+        return quote(text, safe="")
+
+
 _FORMATTER = _DottedFormatter()
+_PATH_FORMATTER = _SegmentFormatter()
 
 
 def _single_field(text: str) -> str | None:
@@ -70,11 +93,14 @@ def _single_field(text: str) -> str | None:
     return None
 
 
-def _fill(text: str, values: Mapping[str, Any], *, resource: str) -> str:
+def _fill(text: str, values: Mapping[str, Any], *, resource: str, formatter: string.Formatter = _FORMATTER) -> str:
     """``str.format`` with the placeholder values, as dlt expands every string it sends (so ``{{`` is a
-    literal brace); unquoted: requests percent-encodes what a URL cannot carry."""
+    literal brace); unquoted (requests percent-encodes what a URL cannot carry) unless ``formatter``
+    encodes path segments."""
     try:
-        return _FORMATTER.format(text, **values)
+        return formatter.format(text, **values)
+    except _NotASegment as exc:
+        raise ResourceError(resource, f"cannot fill the placeholders of {truncate(text, 80)!r}: {exc}") from exc
     except (KeyError, IndexError, ValueError, AttributeError) as exc:
         shown = truncate(text, 80)
         raise ResourceError(resource, f"cannot fill the placeholders of {shown!r}: {exc!r} (write a literal "
@@ -106,7 +132,7 @@ def render_request_parts(spec: ResourceSpec, *, parent: Mapping[str, Any] | None
     # new containers every time: a paginator writing into the body (cursor_body_path) must not change the
     # config's json
     return RequestParts(
-        path=_fill(endpoint.path, values, resource=name),
+        path=_fill(endpoint.path, values, resource=name, formatter=_PATH_FORMATTER),
         params=_fill_any(dict(endpoint.params), values, resource=name),
         json=copy.deepcopy(_fill_any(endpoint.json, values, resource=name, keep_type=True)),
         headers=_fill_any(dict(endpoint.headers), values, resource=name),

@@ -137,6 +137,13 @@ class SimulatedAPI:
         self._sim.forget_cache()
         return mutation
 
+    def set_field(self, resource: str, position: int, field: str, value: Any) -> None:
+        """Set one field of the record served at ``position`` of a list resource (hostile-data tests)."""
+        table = self._sim.data.tables[resource]
+        table.served_rows()[position].record[field] = value
+        table.invalidate()
+        self._sim.forget_cache()
+
     # -- faults and the request log ---------------------------------------------------------------
     def set_faults(self, plan: FaultPlan | None) -> None:
         """Replace the fault plan (None: no faults); request counters keep running."""

@@ -7,6 +7,7 @@ import binascii
 import random
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from restloom.testing.dataset import ChildSpec, Dataset, ListSpec, Row
 from restloom.testing.gen import digest_token, iso_offset, uuid_for
@@ -115,7 +116,7 @@ def _list(resource: str) -> Any:
 
 
 def _followers_route(ctx: Context, _request: Request, match: re.Match[str]) -> Response:
-    records = ctx.data.children("signature_requests_followers", match.group(1))
+    records = ctx.data.children("signature_requests_followers", unquote(match.group(1)))
     if records is None:
         body = {"type": "about:blank", "title": "Not Found", "detail": "unknown id"}
         return json_response(body, status=404)
