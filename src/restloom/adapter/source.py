@@ -22,6 +22,7 @@ from restloom.adapter.windows import (
     window_placeholders,
 )
 from restloom.config.auth import DEFAULT_SECTIONS
+from restloom.config.files import SOURCE_CONFIG_ATTRIBUTE
 from restloom.config.models import Config, IncrementalSpec, ResourceSpec
 from restloom.config.secrets import resolve
 from restloom.engine.run import Run, Stream, Window
@@ -52,8 +53,11 @@ def rest_api_source(  # noqa: PLR0917 (dlt's positional call shape)
     section = section or DLT_SECTION
     options = RunOptions.from_env(concurrency=concurrency, retry_wait_scale=retry_wait_scale)
     parsed = compile_config(config, options=options, sections=("sources", section, name or "rest_api"))
-    return build_source(parsed, name=name, section=section, max_table_nesting=max_table_nesting,
-                        root_key=root_key, schema=schema, schema_contract=schema_contract, parallelized=parallelized)
+    source = build_source(parsed, name=name, section=section, max_table_nesting=max_table_nesting,
+                          root_key=root_key, schema=schema, schema_contract=schema_contract,
+                          parallelized=parallelized)
+    setattr(source, SOURCE_CONFIG_ATTRIBUTE, config)  # a Python config file is read back through it
+    return source
 
 
 def build_source(config: Config, *, name: str | None = None, report: RunReport | None = None,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import runpy
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,29 +97,27 @@ class _Captured:
         self.config = config
 
 
+SOURCE_CONFIG_ATTRIBUTE = "_restloom_config"
+"""The attribute on which ``restloom.rest_api_source`` leaves the raw config of the source it builds, so
+a Python config file written for restloom is read back without patching anything of restloom's."""
+
+
 @contextmanager
 def _capture_dlt_calls() -> Iterator[None]:
-    """While a config file runs, dlt's and restloom's ``rest_api_source`` capture their config.
-
-    restloom's front door is patched on the package object already loaded (``restloom.config`` is
-    imported through it), not imported here: config depends on no later layer.
-    """
+    """While a config file runs, dlt's ``rest_api_source`` captures its config instead of building a dlt
+    source (dlt would refuse the extended dialect). restloom's own ``rest_api_source`` runs as it is and
+    leaves its config on the source (``SOURCE_CONFIG_ATTRIBUTE``)."""
     import dlt.sources.rest_api as dlt_rest_api
-
-    restloom: Any = sys.modules["restloom"]
 
     def capture(config: Any, *args: Any, **kwargs: Any) -> _Captured:
         return _Captured(config)
 
-    saved = (dlt_rest_api.rest_api_source, getattr(restloom, "rest_api_source", None))
+    saved = dlt_rest_api.rest_api_source
     dlt_rest_api.rest_api_source = capture  # type: ignore[assignment]
-    restloom.rest_api_source = capture
     try:
         yield
     finally:
-        dlt_rest_api.rest_api_source = saved[0]
-        if saved[1] is not None:
-            restloom.rest_api_source = saved[1]
+        dlt_rest_api.rest_api_source = saved
 
 
 def _load_python(file: Path) -> Any:
@@ -137,6 +134,8 @@ def _load_python(file: Path) -> Any:
     source = namespace.get("source")
     if isinstance(source, _Captured):
         return source.config
+    if isinstance(getattr(source, SOURCE_CONFIG_ATTRIBUTE, None), Mapping):
+        return dict(getattr(source, SOURCE_CONFIG_ATTRIBUTE))
     raise ConfigError([ConfigIssue("", f"{file.name} defines neither `config` (a dict) nor `source`")])
 
 
