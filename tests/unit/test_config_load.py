@@ -46,3 +46,26 @@ def test_load_file_reads_no_secret(exported: str | None, monkeypatch: pytest.Mon
     raw = load_file(CATALOG / "opsgenie.yaml")
     assert raw["client"]["auth"] == {"type": "api_key", "name": "Authorization", "location": "header",
                                      "api_key": SecretRef("opsgenie_api_key", "GenieKey {}")}
+
+
+def test_python_config_written_for_restloom_is_read_back_unpatched(tmp_path: Path) -> None:
+    """A file calling restloom's own rest_api_source (extended dialect) yields its config; restloom's
+    rest_api_source is the real one while the file runs and after."""
+    import restloom
+
+    original = restloom.rest_api_source
+    file = tmp_path / "mine.py"
+    file.write_text(
+        "import restloom\n"
+        "from restloom import rest_api_source\n"
+        "assert rest_api_source is restloom.adapter.source.rest_api_source\n"
+        "config_dict = {'client': {'base_url': 'https://api.example.com/v1/'}, 'resources': [{'name': 'items',\n"
+        "    'endpoint': {'paginator': {'type': 'cursor', 'cursor_param': 'after', 'limit': 5,\n"
+        "                               'cursor_path': 'meta.next'}}}]}\n"
+        "source = rest_api_source(config_dict)\n",
+        encoding="utf-8",
+    )
+    loaded = load_file(file)
+    assert loaded["resources"][0]["endpoint"]["paginator"]["limit"] == 5
+    assert loaded["client"]["base_url"] == "https://api.example.com/v1/"
+    assert restloom.rest_api_source is original
