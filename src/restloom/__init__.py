@@ -5,6 +5,14 @@ command line need. It imports from every layer; nothing inside restloom imports 
 """
 
 from restloom.adapter.source import report_of, rest_api_source
-from restloom.errors import ConfigError, ConfigIssue, ResourceError, RestloomError
+from restloom.errors import ConfigError, ConfigIssue, ResourceError, ResourcesFailed, RestloomError
 
-__all__ = ["ConfigError", "ConfigIssue", "ResourceError", "RestloomError", "report_of", "rest_api_source"]
+__all__ = [
+    "ConfigError",
+    "ConfigIssue",
+    "ResourceError",
+    "ResourcesFailed",
+    "RestloomError",
+    "report_of",
+    "rest_api_source",
+]
