@@ -9,6 +9,8 @@ counts for the summary, and a global bound on concurrent requests across resourc
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +29,9 @@ from restloom.http.redact import Redactor
 from restloom.http.retry import TRANSIENT_ERRORS, Decision, UnreadableBody, decide
 from restloom.report import RunReport
 from restloom.text import truncate
+
+_LONG_DIGITS = re.compile(rb"\d{19}")
+"""19 digits or more: maybe an integer outside 64 bits, which orjson would read as a (rounded) float."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +146,15 @@ class Fetcher:
         if not content.strip():
             return None
         try:
-            return orjson.loads(content)
+            document = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             raise UnreadableBody(f"body is not valid JSON ({len(content)} bytes): {exc}") from exc
+        if _LONG_DIGITS.search(content) is None:
+            return document
+        try:  # integers exactly as written (the engine stores those beyond 64 bits as text)
+            return json.loads(content)
+        except (ValueError, RecursionError) as exc:
+            raise UnreadableBody(f"body is not JSON restloom can read ({len(content)} bytes): {exc}") from exc
 
     def _failure(self, resource: str, response: requests.Response, *, url: str, attempt: int,
                  policy: RetryPolicy) -> Exception:
