@@ -2,12 +2,12 @@
 
 RestloomError                      base of everything restloom raises on purpose
 ├── ConfigError                    fix the config: carries every ConfigIssue (path + message)
-└── ResourceError                  skip the resource: it failed, the others go on
-    ├── AuthError                  401/403: credentials are wrong or missing
-    ├── RetriesExhausted           a retryable failure outlived the retry policy
-    ├── ResponseError              a non-retryable HTTP status or an unreadable body
-    ├── PrimaryKeyMissing          records lack the primary key the resource declares
-    └── ExpressionError            a stop_condition / cursor_value failed on a real response
+├── ResourceError                  fix or retry the resource: it failed (the others may go on)
+│   ├── AuthError                  401/403: credentials are wrong or missing
+│   ├── RetriesExhausted           a retryable failure outlived the retry policy
+│   ├── ResponseError              a non-retryable HTTP status or an unreadable body
+│   ├── PrimaryKeyMissing          records lack the primary key the resource declares
+│   └── ExpressionError            a stop_condition / cursor_value failed on a real response
 └── ResourcesFailed                stop: the run ended with failed resources (``raise_for_failures``)
 
 Messages say what happened, where (resource, URL without secrets, config path) and what to do.
@@ -58,7 +58,8 @@ class ConfigError(RestloomError):
 
 
 class ResourceError(RestloomError):
-    """A resource failed; the run goes on with the other resources."""
+    """A resource failed: it ends the extract (``rest_api_source``'s default, ``on_failure="raise"``), or the
+    other resources go on and the report carries it (``on_failure="continue"``, ``restloom run``)."""
 
     def __init__(self, resource: str, message: str) -> None:
         self.resource = resource

@@ -29,8 +29,8 @@ def _nested(levels: int) -> Any:
 
 def test_normal_pages_pass_as_the_same_objects() -> None:
     """A page with nothing beyond the limits is returned as is (no copy, no warning); one with long digit runs
-    that are still in range (the slow path) comes out equal, without a warning."""
-    rows = [{"id": 1, "n": 2**53, "deep": _nested(WRITABLE_DEPTH - 1), "s": "x" * 30}]
+    or integers beyond 53 bits that are still in range (the slow path) comes out equal, without a warning."""
+    rows = [{"id": 1, "n": 2**53 - 1, "deep": _nested(WRITABLE_DEPTH - 1), "s": "x" * 30}]
     long_digits = [{"id": "1" * 25, "n": 2**63 - 1, "m": -(2**63), "deep": _nested(WRITABLE_DEPTH - 1)}]
     warnings: list[str] = []
     assert storable_rows(_spec(), rows, warnings.append) is rows
@@ -75,5 +75,8 @@ def test_the_client_reads_long_integers_exactly() -> None:
     """A body with an integer beyond 64 bits is parsed exactly (orjson would round it to a float)."""
     response = requests.Response()
     response.status_code = 200
-    response._content = b'{"data": [{"id": 1, "n": 1000000000000000000000000000001, "f": 1.5}]}'
-    assert Fetcher._parse(response) == {"data": [{"id": 1, "n": 10**30 + 1, "f": 1.5}]}
+    response._content = (b'{"data": [{"id": 1, "n": 1000000000000000000000000000001, "f": 1.5, '
+                         b'"m": -9223372036854775809, "g": 1e20}]}')
+    [record] = Fetcher._parse(response)["data"]
+    assert record == {"id": 1, "n": 10**30 + 1, "f": 1.5, "m": -(2**63) - 1, "g": 1e20}
+    assert [type(record[k]) for k in ("n", "m", "g")] == [int, int, float]

@@ -16,15 +16,15 @@ to normalize stays pending). Two kinds of value do that in dlt 1.31, and are cha
   level 1) is stored as its JSON text. (A body nested deeper than 1024 levels cannot be parsed at all:
   its resource fails.)
 
-Everything else passes untouched: one ``orjson.dumps`` of the page and a scan for runs of 19 or more
-digits decide, and only the records that need it are walked and changed. Each change is a warning in
+Everything else passes untouched: one ``orjson.dumps`` of the page decides (it fails on structures
+too deep and, asked to, on integers beyond 53 bits); only then are its records checked one by one,
+and only those that need it are walked and changed. Each change is a warning in
 the report naming the resource, the record's key and the field.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -38,7 +38,6 @@ __all__ = ["MAX_DEPTH", "WRITABLE_DEPTH", "json_text", "storable_rows"]
 MAX_DEPTH = 200
 WRITABLE_DEPTH = 250  # orjson writes 254 levels; dlt may wrap a record once or twice
 INT64 = range(-(2**63), 2**63)
-_LONG_DIGITS = re.compile(rb"\d{19}")  # an integer outside 64 bits has at least 19 digits
 _WARNINGS_PER_PAGE = 5
 
 
@@ -56,12 +55,12 @@ def storable_rows(spec: ResourceSpec, rows: list[Any], warn: Callable[[str], Non
 
 
 def _suspect(value: Any) -> bool:
-    """True when ``value`` may hold something dlt cannot store (too deep, or a long integer)."""
+    """True when ``value`` may hold something dlt cannot store (too deep, or an integer beyond 53 bits)."""
     try:
-        blob = orjson.dumps(value)
-    except TypeError:  # orjson: "Recursion limit reached" or "Integer exceeds 64-bit range"
+        orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER)
+    except TypeError:  # orjson: "Recursion limit reached" or "Integer exceeds 53-bit range"
         return True
-    return _LONG_DIGITS.search(blob) is not None
+    return False
 
 
 def _storable_record(spec: ResourceSpec, index: int, record: Any, notes: list[str]) -> Any:

@@ -30,8 +30,9 @@ from restloom.http.retry import TRANSIENT_ERRORS, Decision, UnreadableBody, deci
 from restloom.report import RunReport
 from restloom.text import truncate
 
-_LONG_DIGITS = re.compile(rb"\d{19}")
-"""19 digits or more: maybe an integer outside 64 bits, which orjson would read as a (rounded) float."""
+_ROUNDED = re.compile(rb"e\+(?:1[89]|[2-9][0-9]|[1-9][0-9]{2})")
+"""A float of 1e18 or more as orjson writes it: maybe an integer outside 64 bits that orjson read as a
+(rounded) float. A regex over the raw body's digits would cost more than the parse itself."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,7 @@ class Fetcher:
             document = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             raise UnreadableBody(f"body is not valid JSON ({len(content)} bytes): {exc}") from exc
-        if _LONG_DIGITS.search(content) is None:
+        if not _maybe_rounded(document):
             return document
         try:  # integers exactly as written (the engine stores those beyond 64 bits as text)
             return json.loads(content)
@@ -167,6 +168,14 @@ class Fetcher:
             return RetriesExhausted(resource, f"HTTP {status} at {url}, still failing after {attempt} retries "
                                     f"(max_retries={policy.max_retries}); body: {body}")
         return ResponseError(resource, f"HTTP {status} at {url}; body: {body}")
+
+
+def _maybe_rounded(document: Any) -> bool:
+    """True when the parsed ``document`` may hold an integer orjson rounded to a float (or is too deep to tell)."""
+    try:
+        return _ROUNDED.search(orjson.dumps(document)) is not None
+    except TypeError:  # nested past orjson's writer: read again, exactly
+        return True
 
 
 def _ignored(actions: ResponseActions, response: requests.Response, *, resource: str) -> bool:
