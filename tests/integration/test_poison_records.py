@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from restloom.engine.storable import MAX_DEPTH
+from restloom.engine.storable import MAX_DEPTH, json_text
 from restloom.text import truncate
 from tests.conftest import Sync, table_rows
 
@@ -27,11 +27,20 @@ def _nested(levels: int) -> str:
     return '{"x": ' * (levels - 1) + '{"leaf": 1}' + "}" * (levels - 1)
 
 
+def _nested_value(levels: int) -> Any:
+    """The value ``_nested(levels)`` reads as, built without a parser (Python's json stops near 1,000)."""
+    value: Any = {"leaf": 1}
+    for _ in range(levels - 1):
+        value = {"x": value}
+    return value
+
+
 BODIES = {
     "/good": '{"data": [{"id": 1, "n": 1}, {"id": 2, "n": 2}]}',
     "/poison": ('{"data": [{"id": 1, "n": 1, "deep": {"leaf": 1}}, '
                 f'{{"id": 2, "n": 2, "deep": {_nested(300)}}}, '
                 f'{{"id": 3, "n": {HUGE}}}, {{"id": 4, "n": {BEYOND_INT64}}}]}}'),
+    "/deeper": f'{{"data": [{{"id": 1, "deep": {_nested(1000)}}}]}}',  # too deep for Python's json module
 }
 
 
@@ -68,7 +77,7 @@ def _config(base_url: str) -> dict[str, Any]:
     return {"client": {"base_url": base_url},
             "resource_defaults": {"primary_key": "id", "write_disposition": "merge",
                                   "endpoint": {"data_selector": "data", "paginator": "single_page"}},
-            "resources": ["good", "poison"]}
+            "resources": ["good", "poison", "deeper"]}
 
 
 def test_poison_values_are_stored_changed_and_named_and_the_next_run_is_not_blocked(
@@ -82,13 +91,17 @@ def test_poison_values_are_stored_changed_and_named_and_the_next_run_is_not_bloc
     cut = json.loads(_nested(300 - (MAX_DEPTH - 2)))  # the dict at level 200 and the 101 inside it
     assert first.ok
     assert second.ok
-    assert sorted(seen) == ["/good", "/good", "/poison", "/poison"]
+    assert sorted(seen) == ["/deeper", "/deeper", "/good", "/good", "/poison", "/poison"]
     assert first.report.stats("poison").warnings == [
         f"record id=2: field {truncate(deep_path, 120)}: nested deeper than {MAX_DEPTH} levels; stored as JSON text",
         f"record id=3: field n: integer {HUGE} is outside 64 bits; stored as text in n__v_text",
         f"record id=4: field n: integer {BEYOND_INT64} is outside 64 bits; stored as text in n__v_text",
     ]
+    assert first.report.stats("deeper").warnings == [
+        f"record id=1: field {truncate(deep_path, 120)}: nested deeper than {MAX_DEPTH} levels; stored as JSON text"]
     assert table_rows(second, "good", "id, n") == [(1, 1), (2, 2)]
     rows = sorted(table_rows(second, "poison", f'id, n, n__v_text, "{deep_column}", deep__leaf'))
     assert rows == [(1, 1, None, None, 1), (2, 2, None, json.dumps(cut, separators=(",", ":")), None),
                     (3, None, str(HUGE), None, None), (4, None, str(BEYOND_INT64), None, None)]
+    deeper_cut = json_text(_nested_value(1000 - (MAX_DEPTH - 2)))
+    assert table_rows(second, "deeper", f'id, "{deep_column}"') == [(1, deeper_cut)]

@@ -12,6 +12,7 @@ from restloom.config import parse
 from restloom.config.models import ResourceSpec
 from restloom.engine.storable import MAX_DEPTH, WRITABLE_DEPTH, json_text, storable_rows
 from restloom.http.client import Fetcher
+from restloom.http.retry import UnreadableBody
 
 
 def _spec(primary_key: Any = "id") -> ResourceSpec:
@@ -80,3 +81,21 @@ def test_the_client_reads_long_integers_exactly() -> None:
     [record] = Fetcher._parse(response)["data"]
     assert record == {"id": 1, "n": 10**30 + 1, "f": 1.5, "m": -(2**63) - 1, "g": 1e20}
     assert [type(record[k]) for k in ("n", "m", "g")] == [int, int, float]
+
+
+def test_a_body_too_deep_for_pythons_parser_keeps_orjsons_reading() -> None:
+    """Nested 1,000 levels (orjson reads 1,024, Python's json less): the page is read, not failed."""
+    response = requests.Response()
+    response.status_code = 200
+    response._content = b'{"data": [' + b'{"x": ' * 1000 + b"1" + b"}" * 1000 + b"]}"
+    [record] = Fetcher._parse(response)["data"]
+    assert json_text(record) == '{"x":' * 1000 + "1" + "}" * 1000
+
+
+def test_a_body_too_deep_to_read_its_large_numbers_exactly_is_unreadable() -> None:
+    """Too deep for Python's json and holding a number orjson may have rounded: a loud failure, not a guess."""
+    response = requests.Response()
+    response.status_code = 200
+    response._content = b'{"data": [{"n": 100000000000000000000, "deep": ' + b"[" * 1000 + b"]" * 1000 + b"}]}"
+    with pytest.raises(UnreadableBody, match=r"^body nests too deep to read its numbers of 1e18 or more exactly"):
+        Fetcher._parse(response)

@@ -154,8 +154,9 @@ class Fetcher:
             return document
         try:  # integers exactly as written (the engine stores those beyond 64 bits as text)
             return json.loads(content)
-        except (ValueError, RecursionError) as exc:
-            raise UnreadableBody(f"body is not JSON restloom can read ({len(content)} bytes): {exc}") from exc
+        except (ValueError, RecursionError) as exc:  # nested deeper than Python's parser goes
+            raise UnreadableBody(f"body nests too deep to read its numbers of 1e18 or more exactly "
+                                 f"({len(content)} bytes)") from exc
 
     def _failure(self, resource: str, response: requests.Response, *, url: str, attempt: int,
                  policy: RetryPolicy) -> Exception:
@@ -171,11 +172,18 @@ class Fetcher:
 
 
 def _maybe_rounded(document: Any) -> bool:
-    """True when the parsed ``document`` may hold an integer orjson rounded to a float (or is too deep to tell)."""
+    """True when the parsed ``document`` holds a float of 1e18 or more: maybe an integer orjson rounded."""
     try:
         return _ROUNDED.search(orjson.dumps(document)) is not None
-    except TypeError:  # nested past orjson's writer: read again, exactly
-        return True
+    except TypeError:  # nested past orjson's writer: look without recursion
+        stack = [document]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, float) and abs(item) >= 1e18:
+                return True
+            if isinstance(item, dict | list):
+                stack.extend(item.values() if isinstance(item, dict) else item)
+        return False
 
 
 def _ignored(actions: ResponseActions, response: requests.Response, *, resource: str) -> bool:
