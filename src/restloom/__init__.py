@@ -12,7 +12,7 @@ from restloom.adapter.source import build_source, report_of, rest_api_source
 from restloom.adapter.sync import SyncResult, sync
 from restloom.catalog import catalog_names, load_connector
 from restloom.config import Config, load_file, parse, resolve
-from restloom.errors import ConfigError, ConfigIssue, ResourceError, RestloomError
+from restloom.errors import ConfigError, ConfigIssue, ResourceError, ResourcesFailed, RestloomError
 from restloom.report import ResourceStats, RunReport
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "ConfigIssue",
     "ResourceError",
     "ResourceStats",
+    "ResourcesFailed",
     "RestloomError",
     "RunOptions",
     "RunReport",

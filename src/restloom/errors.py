@@ -2,12 +2,13 @@
 
 RestloomError                      base of everything restloom raises on purpose
 ├── ConfigError                    fix the config: carries every ConfigIssue (path + message)
-└── ResourceError                  skip the resource: it failed, the others go on
-    ├── AuthError                  401/403: credentials are wrong or missing
-    ├── RetriesExhausted           a retryable failure outlived the retry policy
-    ├── ResponseError              a non-retryable HTTP status or an unreadable body
-    ├── PrimaryKeyMissing          records lack the primary key the resource declares
-    └── ExpressionError            a stop_condition / cursor_value failed on a real response
+├── ResourceError                  fix or retry the resource: it failed (the others may go on)
+│   ├── AuthError                  401/403: credentials are wrong or missing
+│   ├── RetriesExhausted           a retryable failure outlived the retry policy
+│   ├── ResponseError              a non-retryable HTTP status or an unreadable body
+│   ├── PrimaryKeyMissing          records lack the primary key the resource declares
+│   └── ExpressionError            a stop_condition / cursor_value failed on a real response
+└── ResourcesFailed                stop: the run ended with failed resources (``raise_for_failures``)
 
 Messages say what happened, where (resource, URL without secrets, config path) and what to do.
 Response bodies are truncated and credentials never appear (see ``restloom.http.redact``).
@@ -24,6 +25,7 @@ __all__ = [
     "ExpressionError",
     "PrimaryKeyMissing",
     "ResourceError",
+    "ResourcesFailed",
     "ResponseError",
     "RestloomError",
     "RetriesExhausted",
@@ -56,7 +58,8 @@ class ConfigError(RestloomError):
 
 
 class ResourceError(RestloomError):
-    """A resource failed; the run goes on with the other resources."""
+    """A resource failed: it ends the extract (``rest_api_source``'s default, ``on_failure="raise"``), or the
+    other resources go on and the report carries it (``on_failure="continue"``, ``restloom run``)."""
 
     def __init__(self, resource: str, message: str) -> None:
         self.resource = resource
@@ -82,3 +85,17 @@ class PrimaryKeyMissing(ResourceError):
 
 class ExpressionError(ResourceError):
     """A config expression (stop_condition, cursor_value) failed on a real response."""
+
+
+class ResourcesFailed(RestloomError):
+    """A run ended with failed resources; ``failures`` maps each one's name to its (redacted) reason.
+
+    Raised by ``RunReport.raise_for_failures`` for a caller that let the other resources load first
+    (``rest_api_source(..., on_failure="continue")``) and now must not report success.
+    """
+
+    def __init__(self, failures: dict[str, str]) -> None:
+        self.failures = dict(failures)
+        count = len(self.failures)
+        head = f"{count} resource{'s' if count != 1 else ''} failed"
+        super().__init__("\n".join([head, *(f"  - {name}: {reason}" for name, reason in self.failures.items())]))

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from restloom.errors import ResourcesFailed
+
 
 @dataclass(slots=True)
 class ResourceStats:
@@ -106,3 +108,9 @@ class RunReport:
     def failed(self) -> list[ResourceStats]:
         """The resources that failed, in the order they were first seen."""
         return [s for s in self.resources.values() if s.status == "failed"]
+
+    def raise_for_failures(self) -> None:
+        """Raise ResourcesFailed naming every failed resource and why; do nothing when none failed."""
+        failed = self.failed
+        if failed:
+            raise ResourcesFailed({stats.name: stats.error or "failed" for stats in failed})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from restloom.testing import SimulatedAPI, serve
+from restloom.testing import FaultPlan, SimulatedAPI, serve
 from tests.catalog.conftest import Connector
 from tests.catalog.helpers import Columns, assert_tables, children_rows, faults, field, ts
 from tests.conftest import Sync
@@ -93,3 +93,38 @@ def test_faults_end_with_the_same_exact_rows(run_sync: Sync, connector: Connecto
     assert result.ok
     assert injected == {"503", "429", "drop", "truncate"}
     assert_tables(result, truth, COLUMNS)
+
+
+def test_a_failed_child_holds_the_parent_cursor_until_it_loads(run_sync: Sync, connector: Connector) -> None:
+    """Six 503s on one alert's logs fail alert_logs; the alerts cursor stays, so the next run refetches every
+    alert with its logs and the table ends exact; the run after that asks only from the new cursor."""
+    with serve("opsgenie", size=12, seed=11) as api:
+        alerts = api.records("alerts")
+        poisoned = f"/v2/alerts/{alerts[3]['id']}/logs"
+        api.set_faults(FaultPlan(schedule={(poisoned, n): "503" for n in range(1, 7)}))
+        first = run_sync(connector("opsgenie", api), pipeline_name="og")
+        api.set_faults(None)
+        api.clear_requests()
+        second = run_sync(connector("opsgenie", api), pipeline_name="og")
+        second_alerts, second_logs = _queries(api, "/v2/alerts"), _log_paths(api)
+        api.clear_requests()
+        third = run_sync(connector("opsgenie", api), pipeline_name="og")
+        third_alerts, third_logs = _queries(api, "/v2/alerts"), _log_paths(api)
+        truth = _truth(api)
+    last = max(_epoch_ms(a["updatedAt"]) for a in alerts)
+    assert [s.name for s in first.report.failed] == ["alert_logs"]
+    assert first.landed["alert_logs"] < len(truth["alert_logs"])
+    assert second.ok
+    assert third.ok
+    assert second_alerts == [{"limit": "100", "query": "updatedAt>=0"}]
+    assert second_logs == sorted(f"/v2/alerts/{a['id']}/logs" for a in alerts)
+    assert third_alerts == [{"limit": "100", "query": f"updatedAt>={last}"}]
+    assert third_logs == []
+    assert_tables(third, truth, COLUMNS)
+    assert first.report.stats("alerts").warnings == [
+        "cursor kept at its value from before this run: child resource 'alert_logs' failed, so the next run "
+        "reads these records again, with their children"]
+
+
+def _log_paths(api: SimulatedAPI) -> list[str]:
+    return sorted(r.path for r in api.requests if r.path.endswith("/logs"))

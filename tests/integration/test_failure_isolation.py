@@ -1,4 +1,6 @@
-"""A failing resource is reported with a specific message and never stops the others."""
+"""A failing resource is reported with a specific message and never stops the others when the caller keeps going
+(``sync`` and ``restloom run`` do: ``on_failure="continue"``; ``rest_api_source`` raises by default, see
+``test_on_failure.py``)."""
 
 from __future__ import annotations
 

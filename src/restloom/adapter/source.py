@@ -3,12 +3,21 @@
 Each top-level resource becomes a ``dlt.resource`` whose generator yields whole pages from the
 engine; each child becomes a ``dlt.transformer`` over its parent, fanning out per parent page.
 dlt does the rest: schema, normalisation, state, merge and loading.
+
+When a resource's stream ends failed, its generator holds the cursors of the resource and of its
+parent chain (``CursorLedger``) and then, with ``on_failure="raise"`` (the default), raises the
+``ResourceError``: dlt fails the extract step, ``pipeline.run`` raises ``PipelineStepFailed`` and no
+state is committed — dlt's own behaviour. With ``on_failure="continue"`` the generator ends quietly, the
+other resources load, and the caller reads the failures from ``report_of(source)`` (``restloom run``
+does, and exits 1).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import dlt
 from dlt.extract.resource import DltResource
@@ -16,7 +25,7 @@ from dlt.extract.source import DltSource
 
 from restloom.adapter.front import DLT_SECTION, RunOptions, compile_config
 from restloom.adapter.windows import (
-    CursorCheckpoint,
+    CursorLedger,
     dlt_incremental,
     window_params,
     window_placeholders,
@@ -26,10 +35,14 @@ from restloom.config.files import SOURCE_CONFIG_ATTRIBUTE
 from restloom.config.models import Config, IncrementalSpec, ResourceSpec
 from restloom.config.secrets import resolve
 from restloom.engine.run import Run, Stream, Window
+from restloom.errors import ConfigError, ConfigIssue, ResourceError
 from restloom.report import RunReport
 
 DEFAULT_FILE_FORMAT = "parquet"
 REPORT_ATTRIBUTE = "_restloom_report"
+OnFailure = Literal["raise", "continue"]
+ON_FAILURE: tuple[OnFailure, ...] = ("raise", "continue")
+log = logging.getLogger("restloom")
 
 
 def rest_api_source(  # noqa: PLR0917 (dlt's positional call shape)
@@ -44,37 +57,45 @@ def rest_api_source(  # noqa: PLR0917 (dlt's positional call shape)
     *,
     concurrency: int | None = None,
     retry_wait_scale: float | None = None,
+    on_failure: OnFailure = "raise",
 ) -> DltSource:
     """A dlt source for a REST API config — dlt's ``rest_api_source`` call shape, restloom's engine.
 
     ``concurrency`` bounds requests in flight (default 8, or ``RESTLOOM_CONCURRENCY``);
     ``retry_wait_scale`` multiplies every retry wait (``RESTLOOM_RETRY_WAIT_SCALE``; 0 makes them instant).
+    ``on_failure``: ``"raise"`` (default) fails the extract when a resource fails, so ``pipeline.run``
+    raises as dlt's does; ``"continue"`` loads the other resources and leaves the failures to the caller
+    (``report_of(source).raise_for_failures()``).
     """
+    if on_failure not in ON_FAILURE:
+        raise ConfigError([ConfigIssue("on_failure", f"expected 'raise' or 'continue', got {on_failure!r}")])
     section = section or DLT_SECTION
     options = RunOptions.from_env(concurrency=concurrency, retry_wait_scale=retry_wait_scale)
     parsed = compile_config(config, options=options, sections=("sources", section, name or "rest_api"))
     source = build_source(parsed, name=name, section=section, max_table_nesting=max_table_nesting,
                           root_key=root_key, schema=schema, schema_contract=schema_contract,
-                          parallelized=parallelized)
+                          parallelized=parallelized, on_failure=on_failure)
     setattr(source, SOURCE_CONFIG_ATTRIBUTE, config)  # a Python config file is read back through it
     return source
 
 
 def build_source(config: Config, *, name: str | None = None, report: RunReport | None = None,
                  run: Run | None = None, file_format: str = DEFAULT_FILE_FORMAT,
-                 sections: tuple[str, ...] = DEFAULT_SECTIONS, **source_kwargs: Any) -> DltSource:
+                 sections: tuple[str, ...] = DEFAULT_SECTIONS, on_failure: OnFailure = "raise",
+                 **source_kwargs: Any) -> DltSource:
     """The dlt source of a parsed config; its run statistics go to ``report`` (see ``report_of``).
 
     A config not yet resolved is resolved first (secrets, auth credentials from dlt's config in
     ``sections``). ``run``: the engine run to draw pages from — a caller that manages its lifecycle
     (``with Run(...)``) passes it; without one, the source's own run opens when extraction starts and
     closes when its last resource ends. ``file_format`` is the loader file format of every table that does
-    not choose its own (``preferred`` leaves it to dlt's destination default).
+    not choose its own (``preferred`` leaves it to dlt's destination default). ``on_failure``: see
+    ``rest_api_source``.
     """
     if not config.resolved:
         config = resolve(config, sections=sections)
     run = run or Run(config, report=report)
-    resources = build_resources(config, run, file_format=file_format)
+    resources = build_resources(config, run, file_format=file_format, on_failure=on_failure)
 
     def rest_api() -> list[DltResource]:
         return resources
@@ -93,12 +114,17 @@ def report_of(source: DltSource) -> RunReport:
     return report
 
 
-def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE_FORMAT) -> list[DltResource]:
+def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE_FORMAT,
+                    on_failure: OnFailure = "raise") -> list[DltResource]:
     """One dlt resource per config resource (parents before children), then the config's dlt resources."""
     built: dict[str, DltResource] = {}
+    ends = _Ends(cursors=CursorLedger({spec.name: spec.parent for spec in config.resources},
+                                      on_hold=lambda parent, child: _held_back(run.report, parent, child)),
+                 on_failure=on_failure)
     for spec in _parents_first(config.resources):
         hints = _hints(spec, file_format)
-        resource = _child(spec, run, built[spec.parent], hints) if spec.parent else _top_level(spec, run, hints)
+        resource = (_child(spec, run, built[spec.parent], hints, ends) if spec.parent
+                    else _top_level(spec, run, hints, ends))
         for step in spec.processing_steps:
             _apply_step(resource, step)
         built[spec.name] = resource
@@ -124,53 +150,85 @@ def _hints(spec: ResourceSpec, file_format: str) -> dict[str, Any]:
     return hints
 
 
+def _held_back(report: RunReport, parent: str, child: str) -> None:
+    message = (f"cursor kept at its value from before this run: child resource '{child}' failed, so the next "
+               "run reads these records again, with their children")
+    report.warn(parent, message)
+    log.warning("resource '%s': %s", parent, message)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ends:
+    """How the generator of a resource ends: cursors held on failure, then the failure raised or not."""
+
+    cursors: CursorLedger
+    on_failure: OnFailure
+
+    def finish(self, name: str, stream: Stream) -> None:
+        outcome = stream.outcome
+        failed = outcome is None or outcome.failed
+        if failed:
+            self.cursors.hold(name)
+        self.cursors.settle(name)
+        if failed and self.on_failure == "raise":
+            reason = (outcome.reason if outcome else None) or "its stream stopped before the end"
+            raise ResourceError(name, reason)
+
+
 def _dlt_items(stream: Stream) -> Iterator[Any]:
     """The stream's pages as dlt items; a batch whose merge key the engine chose carries it as a hint."""
     hinted: tuple[str, ...] | None = None
-    for batch in stream:
-        if batch.primary_key is not None and batch.primary_key != hinted:
-            hinted = batch.primary_key
-            yield dlt.mark.with_hints(batch.rows, dlt.mark.make_hints(primary_key=list(hinted)))
-        else:
-            yield batch.rows
+    try:
+        for batch in stream:
+            if batch.primary_key is not None and batch.primary_key != hinted:
+                hinted = batch.primary_key
+                yield dlt.mark.with_hints(batch.rows, dlt.mark.make_hints(primary_key=list(hinted)))
+            else:
+                yield batch.rows
+    finally:
+        stream.close()  # dlt closing the generator early also stops the engine's threads for it
 
 
 def _window(spec: IncrementalSpec, cursor: Any) -> Window:
     return Window(params=window_params(spec, cursor), placeholders=window_placeholders(spec, cursor))
 
 
-def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any]) -> DltResource:
+def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends) -> DltResource:
     incremental = spec.endpoint.incremental
 
     if incremental is None:
         def pages() -> Iterator[Any]:
-            yield from _dlt_items(run.pages(spec))
+            ends.cursors.start(spec.name)
+            stream = run.pages(spec)
+            yield from _dlt_items(stream)
+            ends.finish(spec.name, stream)
         return dlt.resource(pages, name=spec.name, selected=spec.selected, **hints)
 
     # dlt finds the incremental by the argument's default and binds its state: the call must be there
     def incremental_pages(cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
-        checkpoint = CursorCheckpoint(cursor)
+        ends.cursors.start(spec.name)
+        ends.cursors.track(spec.name, cursor)
         stream = run.pages(spec, _window(incremental, cursor))
         yield from _dlt_items(stream)
-        if stream.outcome is None or stream.outcome.failed:
-            checkpoint.restore()
+        ends.finish(spec.name, stream)
 
     return dlt.resource(incremental_pages, name=spec.name, selected=spec.selected, **hints)
 
 
-def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, Any]) -> DltResource:
+def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, Any], ends: _Ends) -> DltResource:
     incremental = spec.endpoint.incremental
     if incremental is None:
         def children(parent_page: Any) -> Iterator[Any]:
-            yield from _dlt_items(run.child_pages(spec, _as_page(parent_page)))
+            stream = run.child_pages(spec, _as_page(parent_page))
+            yield from _dlt_items(stream)
+            ends.finish(spec.name, stream)
         return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
 
     def incremental_children(parent_page: Any, cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
-        checkpoint = CursorCheckpoint(cursor)
+        ends.cursors.track(spec.name, cursor)
         stream = run.child_pages(spec, _as_page(parent_page), _window(incremental, cursor))
         yield from _dlt_items(stream)
-        if stream.outcome is None or stream.outcome.failed:
-            checkpoint.restore()
+        ends.finish(spec.name, stream)
 
     return dlt.transformer(incremental_children, data_from=parent, name=spec.name, selected=spec.selected,
                            **hints)

@@ -37,14 +37,18 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
          resources: list[str] | None = None, report: RunReport | None = None, pipelines_dir: str | None = None,
          source_name: str | None = None, file_format: str = DEFAULT_FILE_FORMAT,
          refresh: str | None = None) -> SyncResult:
-    """Extract every (or the chosen) resource and load it; resource failures are in the report."""
+    """Extract every (or the chosen) resource and load it; resource failures are in the report.
+
+    A failed resource does not stop the others (``on_failure="continue"``): what loaded stays loaded and
+    ``SyncResult.ok`` is False (``restloom run`` exits 1); ``report.raise_for_failures()`` raises.
+    """
     report = report or RunReport()
     config = resolve(config)  # a parsed config is resolved here: its secrets are known to the run's redactor
     pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
                             dataset_name=dataset_name or f"{pipeline_name}_data",
                             pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default
     with Run(config, report=report) as run:
-        source = build_source(config, name=source_name, run=run, file_format=file_format)
+        source = build_source(config, name=source_name, run=run, file_format=file_format, on_failure="continue")
         if resources:
             source = source.with_resources(*resources)
         try:

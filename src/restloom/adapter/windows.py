@@ -10,13 +10,15 @@ server-side filter still loads only what is new), deduplicates on the boundary a
 * ``lookback: <seconds>``: the window starts that much before the last cursor (dlt's ``lag``, in the
   cursor's own unit), so late-arriving records are fetched again; merge keeps them once.
 
-A resource that fails keeps its previous cursor (see ``CursorCheckpoint``): the stored cursor never
-moves past data that did not load.
+A resource that fails keeps its previous cursor (see ``CursorCheckpoint``), and so does every parent of
+a child resource that fails (see ``CursorLedger``): the stored cursor never moves past data that did not
+load, the parent's included.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -136,3 +138,79 @@ class CursorCheckpoint:
         state = self._cursor.get_state()
         state.clear()
         state.update(copy.deepcopy(self._saved))
+
+
+class CursorLedger:
+    """The cursor checkpoints of one source's resources, so that a failed child holds back its parents.
+
+    Why: a child's requests are made per parent record, so the parent's cursor says "every record up to
+    here was read, with its children". When a child fails (after its retries) for some parent records,
+    the parent's cursor must not move past them, or the next run would never ask for those children
+    again. So a failure holds the cursor of the failed resource and of every ancestor (the whole parent
+    chain) at its value from before the run; the next run reads those parents again, with their
+    children, and merge keeps each row once.
+
+    When: dlt commits resource state once, at the end of the extract step, from the live state dict
+    that ``CursorCheckpoint.restore`` writes back, so any restore made during extraction is in time —
+    but dlt may still advance a parent's cursor after the restore. dlt evaluates a transformer lazily:
+    the children of a parent page may run while the parent still yields pages (each new page advances
+    the parent's incremental again) or after the parent's generator has finished. Hence two moments:
+
+    * ``hold(name)``, when a stream of ``name`` fails: mark ``name`` and its ancestors held and restore
+      their checkpoints now (enough when the parent's generator has already finished: its incremental
+      step never runs again);
+    * ``settle(name)``, at the end of every generator of ``name``: restore it again if it is held. A
+      parent's generator resumes after its last page only once dlt has passed that page through every
+      step — the incremental's included, which dlt places before the fork to the children — so its
+      ``settle`` comes after the last advance of its cursor.
+
+    Whichever of the two runs last restores, so the committed cursor is the one from before the run.
+    ``start(root)`` forgets what an earlier extraction of the same source left for ``root``'s tree.
+    """
+
+    def __init__(self, parents: Mapping[str, str | None], *,
+                 on_hold: Callable[[str, str], None] | None = None) -> None:
+        self._parents = dict(parents)
+        self._on_hold = on_hold
+        self._lock = threading.Lock()
+        self._checkpoints: dict[str, CursorCheckpoint] = {}
+        self._held: set[str] = set()
+
+    def _chain(self, name: str) -> list[str]:
+        chain = [name]
+        while (parent := self._parents.get(chain[-1])) is not None and parent not in chain:
+            chain.append(parent)
+        return chain
+
+    def start(self, root: str) -> None:
+        """A top-level resource begins extracting: forget its tree's checkpoints and holds."""
+        with self._lock:
+            for name in [n for n in self._parents if root in self._chain(n)]:
+                self._checkpoints.pop(name, None)
+                self._held.discard(name)
+
+    def track(self, name: str, cursor: Any) -> CursorCheckpoint:
+        """A checkpoint of ``name``'s cursor; the first one of the run is the one a hold restores."""
+        checkpoint = CursorCheckpoint(cursor)
+        with self._lock:
+            self._checkpoints.setdefault(name, checkpoint)
+        return checkpoint
+
+    def hold(self, name: str) -> None:
+        """``name`` failed: it and every ancestor keep the cursor they had before the run."""
+        with self._lock:
+            chain = self._chain(name)
+            newly = [n for n in chain[1:] if n not in self._held and n in self._checkpoints]
+            self._held.update(chain)
+            for held in chain:
+                if held in self._checkpoints:
+                    self._checkpoints[held].restore()
+        for parent in newly:
+            if self._on_hold is not None:
+                self._on_hold(parent, name)
+
+    def settle(self, name: str) -> None:
+        """A generator of ``name`` ended: restore its cursor again if it is held."""
+        with self._lock:
+            if name in self._held and name in self._checkpoints:
+                self._checkpoints[name].restore()

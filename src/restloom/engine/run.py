@@ -8,7 +8,8 @@ is taken when the first stream starts and released when the last one ends, or wh
 block exits (``close``). A run released and used again opens anew.
 
 The adapter receives typed values: a ``Stream`` of ``Batch``es (whole pages, with the primary key
-the engine chose when it had to fall back), whose ``outcome`` says, once the stream is exhausted,
+the engine chose when it had to fall back; values a loader cannot store already changed, with a
+warning: ``restloom.engine.storable``), whose ``outcome`` says, once the stream is exhausted,
 whether the resource (or that parent page's children) loaded or failed and why.
 """
 
@@ -27,6 +28,7 @@ from typing import Any, Literal
 from restloom.config.models import AuthSpec, Config, ResourceSpec
 from restloom.engine.pages import PageSource, check_primary_key, iter_pages, missing_key_fields
 from restloom.engine.render import parent_column_names, parent_columns
+from restloom.engine.storable import storable_rows
 from restloom.errors import ResourceError
 from restloom.http.auth import AuthFactory, auth_secrets, build_auth, default_auth_registry
 from restloom.http.client import Fetcher
@@ -318,13 +320,19 @@ class Run:
         try:
             for batch in batches:
                 self.report.count(spec.name, rows=len(batch.rows))
-                yield batch
+                rows = storable_rows(spec, batch.rows, lambda note: self._warn(spec, note))
+                yield batch if rows is batch.rows else Batch(rows, batch.primary_key)
         except ResourceError as exc:
             return self._fail(spec, self.redactor.text(exc.reason))
         except Exception as exc:  # a bug or an unforeseen response: still only this resource fails
             log.debug("resource '%s' failed", spec.name, exc_info=True)
             return self._fail(spec, truncate(self.redactor.text(f"unexpected {type(exc).__name__}: {exc}"), 300))
         return Outcome("ok")
+
+    def _warn(self, spec: ResourceSpec, message: str) -> None:
+        message = self.redactor.text(message)
+        self.report.warn(spec.name, message)
+        log.warning("resource '%s': %s", spec.name, message)
 
     def _fail(self, spec: ResourceSpec, message: str) -> Outcome:
         log.error("resource '%s' failed: %s", spec.name, message)

@@ -10,6 +10,8 @@ counts for the summary, and a global bound on concurrent requests across resourc
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +34,9 @@ from restloom.report import RunReport
 from restloom.text import truncate
 
 _NO_CONTENT = frozenset({204, 205})  # statuses that carry no body by definition
+_ROUNDED = re.compile(rb"e\+(?:1[89]|[2-9][0-9]|[1-9][0-9]{2})")
+"""A float of 1e18 or more as orjson writes it: maybe an integer outside 64 bits that orjson read as a
+(rounded) float. A regex over the raw body's digits would cost more than the parse itself."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,15 +202,23 @@ class Fetcher:
         a quiet end of the list.
         """
         status = response.status_code
-        if not 200 <= status < 300 or status in _NO_CONTENT or response.request.method == "HEAD":
+        head = response.request is not None and response.request.method == "HEAD"
+        if not 200 <= status < 300 or status in _NO_CONTENT or head:
             return None
         content = response.content
         if not content.strip():
             raise UnreadableBody(f"empty body (HTTP {status}, expected JSON)")
         try:
-            return orjson.loads(content)
+            document = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             raise UnreadableBody(f"body is not valid JSON ({len(content)} bytes): {exc}") from exc
+        if not _maybe_rounded(document):
+            return document
+        try:  # integers exactly as written (the engine stores those beyond 64 bits as text)
+            return json.loads(content)
+        except (ValueError, RecursionError) as exc:  # nested deeper than Python's parser goes
+            raise UnreadableBody(f"body nests too deep to read its numbers of 1e18 or more exactly "
+                                 f"({len(content)} bytes)") from exc
 
     def _failure(self, resource: str, response: requests.Response, *, url: str, attempt: int,
                  policy: RetryPolicy) -> Exception:
@@ -218,6 +231,21 @@ class Fetcher:
             return RetriesExhausted(resource, f"HTTP {status} at {url}, still failing after {attempt} retries "
                                     f"(max_retries={policy.max_retries}); body: {body}")
         return ResponseError(resource, f"HTTP {status} at {url}; body: {body}")
+
+
+def _maybe_rounded(document: Any) -> bool:
+    """True when the parsed ``document`` holds a float of 1e18 or more: maybe an integer orjson rounded."""
+    try:
+        return _ROUNDED.search(orjson.dumps(document)) is not None
+    except TypeError:  # nested past orjson's writer: look without recursion
+        stack = [document]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, float) and abs(item) >= 1e18:
+                return True
+            if isinstance(item, dict | list):
+                stack.extend(item.values() if isinstance(item, dict) else item)
+        return False
 
 
 def _ignored(actions: ResponseActions, response: requests.Response, *, resource: str) -> bool:
