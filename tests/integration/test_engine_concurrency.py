@@ -9,6 +9,7 @@ from restloom.config.models import RetryPolicy
 from restloom.engine import Run
 from restloom.engine.run import Outcome
 from restloom.testing import serve
+from tests.integration.configs import yousign_followers
 
 
 def _persona(api: Any, names: list[str], concurrency: int) -> Any:
@@ -50,15 +51,7 @@ def test_resources_are_fetched_concurrently_within_the_bound() -> None:
 def test_children_fan_out_concurrently_in_parent_order() -> None:
     """Followers of a page of signature requests are fetched in parallel and come back in parent order."""
     with serve("yousign", size=10, seed=9, latency_ms=40) as api:
-        config = parse({
-            "client": {"base_url": api.base_url, "auth": {"type": "bearer", "token": api.secrets["api_key"]}},
-            "resources": [
-                {"name": "signature_requests", "endpoint": {"path": "signature_requests", "data_selector": "data",
-                                                            "params": {"limit": 100}, "paginator": "single_page"}},
-                {"name": "followers", "primary_key": "email", "endpoint": {
-                    "path": "signature_requests/{sign_req}/followers", "data_selector": "data",
-                    "paginator": "single_page"}},
-            ]}, concurrency=10, retry_base=RetryPolicy(wait_scale=0))
+        config = parse(yousign_followers(api), concurrency=10, retry_base=RetryPolicy(wait_scale=0))
         with Run(config) as run:
             [parents] = [batch.rows for batch in run.pages(config.resource("signature_requests"))]
             per_parent = [batch.rows for batch in run.child_pages(config.resource("followers"), parents)]

@@ -19,21 +19,9 @@ from restloom import rest_api_source
 from restloom.config import parse
 from restloom.engine.run import REDACTED_LOGGERS, Outcome, Run
 from restloom.testing import Fault, FaultPlan, serve
+from tests.integration.configs import yousign_followers
 
 TOKEN_VAR = "RESTLOOM_LIFECYCLE_TEST_TOKEN"
-
-
-def _yousign(api: Any, *, token: str | None = None) -> dict[str, Any]:
-    return {
-        "client": {"base_url": api.base_url, "auth": {"type": "bearer", "token": token or api.secrets["api_key"]}},
-        "resources": [
-            {"name": "signature_requests", "endpoint": {"path": "signature_requests", "data_selector": "data",
-                                                        "params": {"limit": 100}, "paginator": "single_page"}},
-            {"name": "followers", "primary_key": "email", "endpoint": {
-                "path": "signature_requests/{sign_req}/followers", "data_selector": "data",
-                "paginator": "single_page"}},
-        ],
-    }
 
 
 def _filters() -> list[int]:
@@ -47,7 +35,7 @@ def test_sources_run_through_dlt_leave_no_log_filter_behind(tmp_path: Path) -> N
         for index in range(3):
             pipeline = dlt.pipeline(pipeline_name=f"lifecycle_{index}", pipelines_dir=str(tmp_path / "p"),
                                     destination=dlt.destinations.duckdb(str(tmp_path / f"l{index}.duckdb")))
-            pipeline.run(rest_api_source(_yousign(api), retry_wait_scale=0))
+            pipeline.run(rest_api_source(yousign_followers(api), retry_wait_scale=0))
     assert _filters() == before
     with duckdb.connect(str(tmp_path / "l2.duckdb"), read_only=True) as db:
         assert db.execute("SELECT COUNT(*) FROM lifecycle_2_dataset.signature_requests").fetchone() == (4,)
@@ -58,7 +46,7 @@ def test_with_block_holds_the_filter_and_close_releases_it() -> None:
     streams ran; a run used again opens anew."""
     before = _filters()
     with serve("yousign", size=3, seed=3) as api:
-        run = Run(parse(_yousign(api)))
+        run = Run(parse(yousign_followers(api)))
         with run:
             assert _filters() == [n + 1 for n in before]
             rows = [row for batch in run.pages(run.config.resource("signature_requests")) for row in batch.rows]
@@ -71,7 +59,7 @@ def test_with_block_holds_the_filter_and_close_releases_it() -> None:
 
 def test_failed_stream_reports_a_failed_outcome() -> None:
     """A resource the API refuses ends its stream with a typed failed outcome naming the HTTP status."""
-    with serve("yousign", size=3, seed=3) as api, Run(parse(_yousign(api, token="wrong-token-value"))) as run:
+    with serve("yousign", size=3, seed=3) as api, Run(parse(yousign_followers(api, token="wrong-token-value"))) as run:
         stream = run.pages(run.config.resource("signature_requests"))
         batches = list(stream)
     assert batches == []
