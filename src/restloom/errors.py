@@ -2,12 +2,15 @@
 
 RestloomError                      base of everything restloom raises on purpose
 ├── ConfigError                    fix the config: carries every ConfigIssue (path + message)
-└── ResourceError                  skip the resource: it failed, the others go on
-    ├── AuthError                  401/403: credentials are wrong or missing
-    ├── RetriesExhausted           a retryable failure outlived the retry policy
-    ├── ResponseError              a non-retryable HTTP status or an unreadable body
-    ├── PrimaryKeyMissing          records lack the primary key the resource declares
-    └── ExpressionError            a stop_condition / cursor_value failed on a real response
+├── ResourceError                  skip the resource: it failed, the others go on
+│   ├── AuthError                  401/403: credentials are wrong or missing
+│   ├── RetriesExhausted           a retryable failure outlived the retry policy
+│   ├── ResponseError              a non-retryable HTTP status or an unreadable body
+│   ├── PrimaryKeyMissing          records lack the primary key the resource declares
+│   └── ExpressionError            a stop_condition / cursor_value failed on a real response
+└── PipelineError                  stop the run: the pipeline cannot run now; the message says what to do
+    ├── PipelineBusy               another process is running the same pipeline (its lock is held)
+    └── ReplayError                a load job a crash interrupted cannot be replayed without duplicates
 
 Messages say what happened, where (resource, URL without secrets, config path) and what to do.
 Response bodies are truncated and credentials never appear (see ``restloom.http.redact``).
@@ -22,10 +25,13 @@ __all__ = [
     "ConfigError",
     "ConfigIssue",
     "ExpressionError",
+    "PipelineBusy",
+    "PipelineError",
     "PrimaryKeyMissing",
     "ResourceError",
     "ResponseError",
     "RestloomError",
+    "ReplayError",
     "RetriesExhausted",
 ]
 
@@ -82,3 +88,15 @@ class PrimaryKeyMissing(ResourceError):
 
 class ExpressionError(ResourceError):
     """A config expression (stop_condition, cursor_value) failed on a real response."""
+
+
+class PipelineError(RestloomError):
+    """The pipeline cannot run now (nothing was extracted or loaded by this run)."""
+
+
+class PipelineBusy(PipelineError):
+    """Another process is running the same pipeline; this run refused to start beside it."""
+
+
+class ReplayError(PipelineError):
+    """A load job a crash interrupted cannot be made safe to replay; its package stays pending."""

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import dlt
 
+from restloom.adapter.hooks import install_load_job_pause, step
+from restloom.adapter.replay import recover
 from restloom.adapter.source import DEFAULT_FILE_FORMAT, build_source
 from restloom.config.models import Config
 from restloom.engine.run import Run
@@ -61,21 +59,14 @@ def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> Any:
     start on stderr and ``RESTLOOM_PAUSE_AT=<step>`` waits there for a signal — hooks for crash tests.
     ``refresh`` is dlt's (``drop_sources`` starts over: tables and state of the source dropped).
     """
+    install_load_job_pause()
     if pipeline.config.restore_from_destination and not pipeline.dev_mode:
         pipeline.sync_destination()  # as dlt's run does: state and schemas from the destination
     if pipeline.has_pending_data:
-        _step("recover", lambda: (pipeline.normalize(), pipeline.load()))
-    _step("extract", lambda: pipeline.extract(source, refresh=refresh))
-    _step("normalize", pipeline.normalize)
-    return _step("load", pipeline.load)
-
-
-def _step(name: str, action: Callable[[], Any]) -> Any:
-    if os.environ.get("RESTLOOM_STEP_MARKERS"):
-        print(f"restloom step: {name}", file=sys.stderr, flush=True)
-    if os.environ.get("RESTLOOM_PAUSE_AT") == name:
-        signal.pause()
-    return action()
+        step("recover", lambda: recover(pipeline))
+    step("extract", lambda: pipeline.extract(source, refresh=refresh))
+    step("normalize", pipeline.normalize)
+    return step("load", pipeline.load)
 
 
 def landed_rows(pipeline: Any, config: Config) -> dict[str, int]:
