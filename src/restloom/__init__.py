@@ -4,7 +4,9 @@ The public surface, chosen on purpose and listed in ``__all__``: what a user of 
 command line need. It imports from every layer; nothing inside restloom imports it.
 """
 
+from restloom.adapter.lock import pipeline_lock
 from restloom.adapter.source import report_of, rest_api_source
-from restloom.errors import ConfigError, ConfigIssue, ResourceError, RestloomError
+from restloom.errors import ConfigError, ConfigIssue, PipelineBusy, ResourceError, RestloomError
 
-__all__ = ["ConfigError", "ConfigIssue", "ResourceError", "RestloomError", "report_of", "rest_api_source"]
+__all__ = ["ConfigError", "ConfigIssue", "PipelineBusy", "ResourceError", "RestloomError", "pipeline_lock", "report_of",
+           "rest_api_source"]

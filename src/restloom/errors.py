@@ -28,10 +28,10 @@ __all__ = [
     "PipelineBusy",
     "PipelineError",
     "PrimaryKeyMissing",
+    "ReplayError",
     "ResourceError",
     "ResponseError",
     "RestloomError",
-    "ReplayError",
     "RetriesExhausted",
 ]
 

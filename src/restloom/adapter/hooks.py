@@ -38,11 +38,11 @@ def install_load_job_pause() -> None:
     wanted = os.environ.get("RESTLOOM_PAUSE_AT", "")
     if not wanted.startswith("load:") or not _installed.acquire(blocking=False):
         return
-    from dlt.common.destination.client import RunnableLoadJob  # noqa: PLC0415 (only for the hook)
+    from dlt.common.destination.client import RunnableLoadJob
 
     nth = int(wanted.removeprefix("load:"))
     count = itertools.count(1)
-    release = RunnableLoadJob._release  # noqa: SLF001 (the hook sits on dlt's record of a finished job)
+    release = RunnableLoadJob._release
 
     def paused_release(job: Any, next_state: Any) -> None:
         if next_state == "completed" and next(count) == nth:
@@ -50,7 +50,7 @@ def install_load_job_pause() -> None:
             threading.Event().wait()  # until the test's kill -9
         release(job, next_state)
 
-    RunnableLoadJob._release = paused_release  # type: ignore[method-assign]  # noqa: SLF001
+    RunnableLoadJob._release = paused_release  # type: ignore[method-assign,assignment]
 
 
 def _marker(name: str) -> None:

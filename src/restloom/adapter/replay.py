@@ -54,7 +54,7 @@ def recover(pipeline: Any) -> None:
 
 def undo_interrupted_jobs(pipeline: Any) -> list[str]:
     """Delete the rows of every started-but-unrecorded load job from its target; the job files handled."""
-    packages = pipeline._get_load_storage().normalized_packages  # noqa: SLF001 (dlt has no public accessor)
+    packages = pipeline._get_load_storage().normalized_packages
     undone: list[str] = []
     for load_id in packages.list_packages():
         for job_file in packages.list_started_jobs(load_id):
@@ -104,8 +104,8 @@ def _delete_inserted_values(sql: Any, *, target: str, column: str, path: str) ->
     sql.execute_sql(f"CREATE TABLE {copy} AS SELECT * FROM {target} WHERE 1 = 0")
     try:
         job = InsertValuesLoadJob(path)
-        job._sql_client = sql  # noqa: SLF001 (dlt's own reader of the file, pointed at the copy)
-        for fragments in job._insert(copy, path):  # noqa: SLF001
+        job._sql_client = sql
+        for fragments in job._insert(copy, path):
             sql.execute_fragments(fragments)
         sql.execute_sql(f"DELETE FROM {target} WHERE {column} IN (SELECT {column} FROM {copy})")
     finally:
@@ -115,7 +115,7 @@ def _delete_inserted_values(sql: Any, *, target: str, column: str, path: str) ->
 def _row_ids(job: InterruptedJob) -> Iterator[str]:
     parsed, path, id_column = job.parsed, job.path, job.id_column
     if parsed.file_format == "parquet":
-        import pyarrow.parquet as pq  # noqa: PLC0415 (only parquet jobs need it)
+        import pyarrow.parquet as pq
 
         if id_column not in pq.read_schema(path).names:
             raise ReplayError(_unreadable(parsed, f"its rows have no {id_column} column"))

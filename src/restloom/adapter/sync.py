@@ -8,6 +8,7 @@ from typing import Any
 import dlt
 
 from restloom.adapter.hooks import install_load_job_pause, step
+from restloom.adapter.lock import pipeline_lock
 from restloom.adapter.replay import recover
 from restloom.adapter.source import DEFAULT_FILE_FORMAT, build_source
 from restloom.config.models import Config
@@ -34,20 +35,25 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
          resources: list[str] | None = None, report: RunReport | None = None, pipelines_dir: str | None = None,
          source_name: str | None = None, file_format: str = DEFAULT_FILE_FORMAT,
          refresh: str | None = None) -> SyncResult:
-    """Extract every (or the chosen) resource and load it; resource failures are in the report."""
+    """Extract every (or the chosen) resource and load it; resource failures are in the report.
+
+    The pipeline's lock is held for the whole call; another process running it raises ``PipelineBusy``.
+    """
     report = report or RunReport()
-    pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
-                            dataset_name=dataset_name or f"{pipeline_name}_data",
-                            pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default
-    with Run(config, report=report) as run:
-        source = build_source(config, name=source_name, run=run, file_format=file_format)
-        if resources:
-            source = source.with_resources(*resources)
-        try:
-            load_info = run_steps(pipeline, source, refresh=refresh)
-        finally:
-            report.close()
-    return SyncResult(report=report, landed=landed_rows(pipeline, config), load_info=load_info, pipeline=pipeline)
+    with pipeline_lock(pipeline_name, pipelines_dir):  # the whole run, recovery included: see adapter/lock.py
+        pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
+                                dataset_name=dataset_name or f"{pipeline_name}_data",
+                                pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default
+        with Run(config, report=report) as run:
+            source = build_source(config, name=source_name, run=run, file_format=file_format)
+            if resources:
+                source = source.with_resources(*resources)
+            try:
+                load_info = run_steps(pipeline, source, refresh=refresh)
+            finally:
+                report.close()
+        landed = landed_rows(pipeline, config)
+    return SyncResult(report=report, landed=landed, load_info=load_info, pipeline=pipeline)
 
 
 def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> Any:

@@ -1,6 +1,7 @@
 """The ``restloom`` command line: thin — parse arguments, call the library, print the summary.
 
-Exit codes: 0 everything loaded; 1 a resource (or the load) failed; 2 the config is invalid.
+Exit codes: 0 everything loaded; 1 a resource (or the load) failed; 2 the config is invalid; 3 another
+process is running the same pipeline (this run did nothing).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from restloom.cli.describe import describe_config
 from restloom.cli.summary import print_summary, progress
 from restloom.config import load_file
 from restloom.config.models import Config
-from restloom.errors import ConfigError
+from restloom.errors import ConfigError, PipelineBusy
 from restloom.text import truncate
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Declarative REST APIs into a database.")
@@ -74,6 +75,9 @@ def _sync(config: Config, **kwargs: Any) -> int:
     try:
         with progress(console, report):
             result = sync(config, report=report, **kwargs)
+    except PipelineBusy as exc:
+        err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        return 3
     except Exception as exc:
         print_summary(console, report)
         err_console.print(f"[red]load failed[/]: {type(exc).__name__}: {truncate(str(exc), 500)}", highlight=False)
