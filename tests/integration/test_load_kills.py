@@ -1,8 +1,8 @@
 """kill -9 inside the load step, at chosen load jobs, then rerun: every record once, no duplicate key.
 
-The hook ``RESTLOOM_PAUSE_AT=load:<n>`` pauses the n-th load job after the destination committed it
-and before dlt recorded it, so the kill leaves a job that the next run replays. Two kill sequences
-run here; ``python bench/load_kills.py`` runs a dozen points (the same check, longer).
+The hook ``RESTLOOM_PAUSE_AT=load:<n>`` pauses the n-th load job (``load:sql``: the merge job) after the
+destination committed it and before dlt recorded it, so the kill leaves a job that the next run replays.
+Three kill sequences run here; ``python bench/load_kills.py --points 12`` runs a dozen (the same check).
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from tests.integration.crashkit import column, duplicate_keys, kill9, start_call
 SMALL_FILES = {"NORMALIZE__DATA_WRITER__FILE_MAX_ITEMS": "4"}  # many load jobs out of 40 calls
 
 
-@pytest.mark.parametrize("kills", [(2,), (6, 1)], ids=["kill-once", "killed-again-in-recovery"])
-def test_killed_inside_load_then_rerun_has_no_duplicate_key(tmp_path: Path, kills: tuple[int, ...]) -> None:
-    """A load job replayed after a kill between its commit and its record does not add its rows twice."""
+@pytest.mark.parametrize("kills", [("2",), ("sql",), ("6", "1")],
+                         ids=["copy-job", "merge-job", "killed-again-in-recovery"])
+def test_killed_inside_load_then_rerun_has_no_duplicate_key(tmp_path: Path, kills: tuple[str, ...]) -> None:
+    """A load job (copy or merge) replayed after a kill between its commit and its record adds no row twice."""
     with serve("zendesk_talk", size=40, seed=21, export_page_size=4) as api:
-        for nth in kills:
-            crashed = start_calls_run(api, tmp_path, RESTLOOM_PAUSE_AT=f"load:{nth}", **SMALL_FILES)
-            wait_for_marker(crashed, f"load:{nth} ")
+        for point in kills:
+            crashed = start_calls_run(api, tmp_path, RESTLOOM_PAUSE_AT=f"load:{point}", **SMALL_FILES)
+            wait_for_marker(crashed, f"load:{point} ")
             kill9(crashed)
         rerun = start_calls_run(api, tmp_path, **SMALL_FILES)
         _, err = rerun.communicate(timeout=120)

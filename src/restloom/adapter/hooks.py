@@ -7,7 +7,8 @@ Only the environment turns them on; without it every function here is a plain ca
 - ``RESTLOOM_PAUSE_AT=<step>`` waits for a signal when that step starts.
 - ``RESTLOOM_PAUSE_AT=load:<n>`` waits for a signal inside the load step, after the n-th load job of the
   process ran on the destination (its rows are committed) and before dlt records it as done: the
-  window in which a crash leaves a job that is replayed on resume.
+  window in which a crash leaves a job that is replayed on resume. ``load:<format>`` (``sql``,
+  ``parquet``, ``insert_values``) pauses at the first job of that file format (``sql``: the merge).
 """
 
 from __future__ import annotations
@@ -39,13 +40,19 @@ def install_load_job_pause() -> None:
     if not wanted.startswith("load:") or not _installed.acquire(blocking=False):
         return
     from dlt.common.destination.client import RunnableLoadJob
+    from dlt.common.storages.load_storage import ParsedLoadJobFileName
 
-    nth = int(wanted.removeprefix("load:"))
+    which = wanted.removeprefix("load:")
     count = itertools.count(1)
     release = RunnableLoadJob._release
 
+    def chosen(job: Any) -> bool:
+        if which.isdigit():
+            return next(count) == int(which)
+        return bool(ParsedLoadJobFileName.parse(job.file_name()).file_format == which)
+
     def paused_release(job: Any, next_state: Any) -> None:
-        if next_state == "completed" and next(count) == nth:
+        if next_state == "completed" and chosen(job):
             _marker(f"{wanted} {job.file_name()}")
             threading.Event().wait()  # until the test's kill -9
         release(job, next_state)
