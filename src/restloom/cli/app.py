@@ -153,6 +153,7 @@ def state_reset(
     destination: Annotated[str, typer.Option(help="The destination the pipeline loads into.")] = "duckdb",
 ) -> None:
     """Forget stored cursors (all, or --resource ones); the next run starts from initial_value. Tables stay."""
+    from restloom.adapter.lock import pipeline_lock
     from restloom.adapter.state import reset
 
     config, pipeline = _attach(config_file, pipeline_name, destination)
@@ -161,8 +162,13 @@ def state_reset(
     if unknown:
         err_console.print(f"unknown resource(s): {', '.join(unknown)} (known: {', '.join(names)})", markup=False)
         raise typer.Exit(2)
-    pipeline.sync_destination()
-    done = reset(pipeline, list(resource or names))
+    try:
+        with pipeline_lock(pipeline.pipeline_name, pipeline.pipelines_dir):
+            pipeline.sync_destination()
+            done = reset(pipeline, list(resource or names))
+    except PipelineBusy as exc:
+        err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(3) from exc
     console.print(f"reset: {', '.join(done) if done else 'nothing stored'}", highlight=False, markup=False)
 
 
