@@ -8,17 +8,19 @@ imports it.
 """
 
 from restloom.adapter.front import RunOptions, compile_config
+from restloom.adapter.lock import pipeline_lock
 from restloom.adapter.source import build_source, report_of, rest_api_source
 from restloom.adapter.sync import SyncResult, sync
 from restloom.catalog import catalog_names, load_connector
 from restloom.config import Config, load_file, parse, resolve
-from restloom.errors import ConfigError, ConfigIssue, ResourceError, ResourcesFailed, RestloomError
+from restloom.errors import ConfigError, ConfigIssue, PipelineBusy, ResourceError, ResourcesFailed, RestloomError
 from restloom.report import ResourceStats, RunReport
 
 __all__ = [
     "Config",
     "ConfigError",
     "ConfigIssue",
+    "PipelineBusy",
     "ResourceError",
     "ResourceStats",
     "ResourcesFailed",
@@ -32,6 +34,7 @@ __all__ = [
     "load_connector",
     "load_file",
     "parse",
+    "pipeline_lock",
     "report_of",
     "resolve",
     "rest_api_source",

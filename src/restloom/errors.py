@@ -8,7 +8,10 @@ RestloomError                      base of everything restloom raises on purpose
 │   ├── ResponseError              a non-retryable HTTP status or an unreadable body
 │   ├── PrimaryKeyMissing          records lack the primary key the resource declares
 │   └── ExpressionError            a stop_condition / cursor_value failed on a real response
-└── ResourcesFailed                stop: the run ended with failed resources (``raise_for_failures``)
+├── ResourcesFailed                stop: the run ended with failed resources (``raise_for_failures``)
+└── PipelineError                  stop the run: the pipeline cannot run now; the message says what to do
+    ├── PipelineBusy               another process is running the same pipeline (its lock is held)
+    └── ReplayError                a load job a crash interrupted cannot be replayed without duplicates
 
 Messages say what happened, where (resource, URL without secrets, config path) and what to do.
 Response bodies are truncated and credentials never appear (see ``restloom.http.redact``).
@@ -23,7 +26,10 @@ __all__ = [
     "ConfigError",
     "ConfigIssue",
     "ExpressionError",
+    "PipelineBusy",
+    "PipelineError",
     "PrimaryKeyMissing",
+    "ReplayError",
     "ResourceError",
     "ResourcesFailed",
     "ResponseError",
@@ -99,3 +105,15 @@ class ResourcesFailed(RestloomError):
         count = len(self.failures)
         head = f"{count} resource{'s' if count != 1 else ''} failed"
         super().__init__("\n".join([head, *(f"  - {name}: {reason}" for name, reason in self.failures.items())]))
+
+
+class PipelineError(RestloomError):
+    """The pipeline cannot run now (nothing was extracted or loaded by this run)."""
+
+
+class PipelineBusy(PipelineError):
+    """Another process is running the same pipeline; this run refused to start beside it."""
+
+
+class ReplayError(PipelineError):
+    """A load job a crash interrupted cannot be made safe to replay; its package stays pending."""

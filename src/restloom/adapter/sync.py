@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import dlt
 
+from restloom.adapter.hooks import install_load_job_pause, step
+from restloom.adapter.lock import pipeline_lock
+from restloom.adapter.replay import recover
 from restloom.adapter.source import DEFAULT_FILE_FORMAT, build_source
 from restloom.config.models import Config
 from restloom.config.secrets import resolve
@@ -41,21 +40,25 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
 
     A failed resource does not stop the others (``on_failure="continue"``): what loaded stays loaded and
     ``SyncResult.ok`` is False (``restloom run`` exits 1); ``report.raise_for_failures()`` raises.
+    The pipeline's lock is held for the whole call; another process running it raises ``PipelineBusy``.
     """
     report = report or RunReport()
     config = resolve(config)  # a parsed config is resolved here: its secrets are known to the run's redactor
-    pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
-                            dataset_name=dataset_name or f"{pipeline_name}_data",
-                            pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default
-    with Run(config, report=report) as run:
-        source = build_source(config, name=source_name, run=run, file_format=file_format, on_failure="continue")
-        if resources:
-            source = source.with_resources(*resources)
-        try:
-            load_info = run_steps(pipeline, source, refresh=refresh)
-        finally:
-            report.close()
-    return SyncResult(report=report, landed=landed_rows(pipeline, config), load_info=load_info, pipeline=pipeline)
+    with pipeline_lock(pipeline_name, pipelines_dir):  # the whole run, recovery included: see adapter/lock.py
+        pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
+                                dataset_name=dataset_name or f"{pipeline_name}_data",
+                                pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default
+        with Run(config, report=report) as run:
+            source = build_source(config, name=source_name, run=run, file_format=file_format,
+                                  on_failure="continue")
+            if resources:
+                source = source.with_resources(*resources)
+            try:
+                load_info = run_steps(pipeline, source, refresh=refresh)
+            finally:
+                report.close()
+        landed = landed_rows(pipeline, config)
+    return SyncResult(report=report, landed=landed, load_info=load_info, pipeline=pipeline)
 
 
 def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> Any:
@@ -67,21 +70,14 @@ def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> Any:
     start on stderr and ``RESTLOOM_PAUSE_AT=<step>`` waits there for a signal — hooks for crash tests.
     ``refresh`` is dlt's (``drop_sources`` starts over: tables and state of the source dropped).
     """
+    install_load_job_pause()
     if pipeline.config.restore_from_destination and not pipeline.dev_mode:
         pipeline.sync_destination()  # as dlt's run does: state and schemas from the destination
     if pipeline.has_pending_data:
-        _step("recover", lambda: (pipeline.normalize(), pipeline.load()))
-    _step("extract", lambda: pipeline.extract(source, refresh=refresh))
-    _step("normalize", pipeline.normalize)
-    return _step("load", pipeline.load)
-
-
-def _step(name: str, action: Callable[[], Any]) -> Any:
-    if os.environ.get("RESTLOOM_STEP_MARKERS"):
-        print(f"restloom step: {name}", file=sys.stderr, flush=True)
-    if os.environ.get("RESTLOOM_PAUSE_AT") == name:
-        signal.pause()
-    return action()
+        step("recover", lambda: recover(pipeline))
+    step("extract", lambda: pipeline.extract(source, refresh=refresh))
+    step("normalize", pipeline.normalize)
+    return step("load", pipeline.load)
 
 
 def landed_rows(pipeline: Any, config: Config) -> dict[str, int]:

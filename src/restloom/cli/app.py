@@ -1,6 +1,7 @@
 """The ``restloom`` command line: thin — parse arguments, call the library, print the summary.
 
-Exit codes: 0 everything loaded; 1 a resource (or the load) failed; 2 the config is invalid.
+Exit codes: 0 everything loaded; 1 a resource (or the load) failed; 2 the config is invalid; 3 another
+process is running the same pipeline (this run did nothing).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from restloom.cli.describe import describe_config
 from restloom.cli.summary import print_summary, progress
 from restloom.config import load_file
 from restloom.config.models import Config
-from restloom.errors import ConfigError
+from restloom.errors import ConfigError, PipelineBusy
 from restloom.text import truncate
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Declarative REST APIs into a database.")
@@ -76,6 +77,9 @@ def _sync(config: Config, **kwargs: Any) -> int:
     try:
         with progress(console, report):
             result = sync(config, report=report, **kwargs)
+    except PipelineBusy as exc:
+        err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        return 3
     except Exception as exc:
         print_summary(console, report)
         reason = Redactor(secrets=tuple(config.secret_values)).text(str(exc))
@@ -153,6 +157,7 @@ def state_reset(
     destination: Annotated[str, typer.Option(help="The destination the pipeline loads into.")] = "duckdb",
 ) -> None:
     """Forget stored cursors (all, or --resource ones); the next run starts from initial_value. Tables stay."""
+    from restloom.adapter.lock import pipeline_lock
     from restloom.adapter.state import reset
 
     config, pipeline = _attach(config_file, pipeline_name, destination)
@@ -161,8 +166,13 @@ def state_reset(
     if unknown:
         err_console.print(f"unknown resource(s): {', '.join(unknown)} (known: {', '.join(names)})", markup=False)
         raise typer.Exit(2)
-    pipeline.sync_destination()
-    done = reset(pipeline, list(resource or names))
+    try:
+        with pipeline_lock(pipeline.pipeline_name, pipeline.pipelines_dir):
+            pipeline.sync_destination()
+            done = reset(pipeline, list(resource or names))
+    except PipelineBusy as exc:
+        err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(3) from exc
     console.print(f"reset: {', '.join(done) if done else 'nothing stored'}", highlight=False, markup=False)
 
 
