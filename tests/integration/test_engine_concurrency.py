@@ -39,7 +39,7 @@ def test_resources_are_fetched_concurrently_within_the_bound() -> None:
     names = ["accounts", "cases", "events"]
     peaks = []
     for concurrency in (8, 2):
-        with serve("persona", size=30, seed=8, latency_ms=40) as api, Run(_persona(api, names, concurrency)) as run:
+        with serve("persona", size=30, seed=8, latency_ms=150) as api, Run(_persona(api, names, concurrency)) as run:
             streams = [run.pages(run.config.resource(n)) for n in names]
             firsts = [next(s) for s in streams]  # every prefetch thread is running now
             rest = [list(s) for s in streams]
@@ -50,7 +50,7 @@ def test_resources_are_fetched_concurrently_within_the_bound() -> None:
 
 def test_children_fan_out_concurrently_in_parent_order() -> None:
     """Followers of a page of signature requests are fetched in parallel and come back in parent order."""
-    with serve("yousign", size=10, seed=9, latency_ms=40) as api:
+    with serve("yousign", size=10, seed=9, latency_ms=250) as api:
         config = parse(yousign_followers(api), concurrency=10, retry_base=RetryPolicy(wait_scale=0))
         with Run(config) as run:
             [parents] = [batch.rows for batch in run.pages(config.resource("signature_requests"))]
@@ -62,4 +62,4 @@ def test_children_fan_out_concurrently_in_parent_order() -> None:
     assert [(c["_signature_requests_id"], c["email"]) for c in children] == expected
     # one list per parent that has followers: each parent's rows arrive together, in parent order
     assert [rows[0]["_signature_requests_id"] for rows in per_parent] == [p["id"] for p in parents if truth[p["id"]]]
-    assert peak == 10  # all ten parents' requests were in flight at once
+    assert peak == 10  # all ten parents' requests were in flight at once (each is held 250 ms by the server)

@@ -98,7 +98,7 @@ def test_cli_honours_restloom_concurrency(tmp_path: Path) -> None:
     default (8) has more, so the bound is what limits it."""
     peaks = []
     for value in ("3", ""):
-        with serve("yousign", size=16, seed=5, latency_ms=60) as api:
+        with serve("yousign", size=16, seed=5, latency_ms=150) as api:
             done = _cli(_config_file(tmp_path, api), api, RESTLOOM_CONCURRENCY=value)
             peaks.append(api.peak_in_flight)
         assert done.returncode == 0, done.stderr
