@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTrace
 
 from restloom.config.bounded_yaml import MAX_DEPTH, MAX_NODES, load_yaml
 from restloom.config.models import SecretRef
@@ -150,7 +150,8 @@ def _missing_secrets(exc: ConfigFieldMissingException) -> list[str]:
     """One problem per field dlt could not find, naming the environment variable it read."""
     problems = []
     for field in exc.fields:
-        env_keys = [trace.key for trace in exc.traces.get(field, []) if trace.provider == "Environment Variables"]
+        env_keys = [trace.key for trace in exc.traces.get(field, [])
+                    if isinstance(trace, LookupTrace) and trace.provider == "Environment Variables"]
         env_name = env_keys[0] if env_keys else secret_env_name(field)
         problems.append(f"secret '{field}' is not set: export {env_name}=... or add it to .dlt/secrets.toml")
     return problems

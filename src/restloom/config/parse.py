@@ -82,7 +82,7 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
                                paginators=default_paginator_registry() if paginators is None else paginators)
     defaults = _defaults(raw.get("resource_defaults"), issues)
     pending, dlt_resources = _resources(raw.get("resources"), defaults=defaults, ctx=ctx, issues=issues)
-    resources, notices = bind_parents(pending, issues)
+    resources, notices = bind_parents(pending, issues, dlt_parents=[str(item.name) for item in dlt_resources])
     notices.extend(duplicate_endpoints(resources))
     notices.extend(unused_settings(raw, resources))
     notices.extend(issues.notices)
