@@ -234,7 +234,10 @@ def _resources(
     names: dict[str, str] = {}
     for index, item in enumerate(raw):
         path = join("resources", index)
-        if isinstance(item, DltResource):
+        if isinstance(item, DltResource):  # of a dlt resource, only its name is read here
+            if item.name in names:
+                issues.add(path, f"resource '{item.name}' is already defined at {names[item.name]}")
+            names[item.name] = path
             dlt_resources.append(item)
             continue
         parsed = _resource(item, defaults=defaults, ctx=ctx, path=path, issues=issues)
