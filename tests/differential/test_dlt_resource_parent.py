@@ -70,7 +70,7 @@ def test_dlt_resource_parent_yielding_single_items(tmp_path: Path, endpoint: dic
 
 def test_children_of_one_batch_of_dlt_resource_items_run_concurrently(tmp_path: Path) -> None:
     """The children of one list the dlt resource yields (6 parents) are requested concurrently: 6 in flight."""
-    with serve("generic", size=23, latency_ms=60) as api:
+    with serve("generic", size=23, latency_ms=200) as api:
         source = restloom.rest_api_source(_config(PLACEHOLDER)(api), retry_wait_scale=0.0)
         pipeline = dlt.pipeline(pipeline_name="fan_out", destination=dlt.destinations.duckdb(
             str(tmp_path / "fan_out.duckdb")), dataset_name="data", pipelines_dir=str(tmp_path / "pipelines"))
