@@ -564,3 +564,43 @@ def test_auth_origins_are_normalised() -> None:
     config = parse({"client": {"base_url": "https://api.example.com/", "auth_origins": [
         "HTTPS://Files.Example.com:443", "http://127.0.0.1:8080/"]}, "resources": ["r"]})
     assert config.client.auth_origins == {"https://files.example.com", "http://127.0.0.1:8080"}
+
+
+def _dlt_parent(name: str = "repositories") -> Any:
+    import dlt
+
+    @dlt.resource(name=name)
+    def records() -> Any:
+        yield [{"id": 1}]
+
+    return records
+
+
+@pytest.mark.parametrize("endpoint", [
+    {"path": "repos/{resources.repositories.id}/events"},
+    {"path": "repos/{rid}/events", "params": {"rid": {"type": "resolve", "resource": "repositories", "field": "id"}}},
+], ids=["placeholder", "resolve"])
+def test_a_dlt_resource_is_a_parent_by_its_name(endpoint: dict[str, Any]) -> None:
+    """A REST resource binds to a dlt resource in `resources` by its name, in both of dlt's syntaxes."""
+    parent = _dlt_parent()
+    config = parse({"client": {"base_url": "https://x.test/"},
+                    "resources": [parent, {"name": "events", "endpoint": endpoint}]})
+    assert config.dlt_resources == (parent,)
+    assert config.resource("events").parent == "repositories"
+    assert [r.field for r in config.resource("events").resolves] == ["id"]
+
+
+def test_dlt_resource_parents_in_errors() -> None:
+    """An unknown parent lists the dlt resources as known parents; a dlt resource is never an implicit
+    parent; a REST resource named like a dlt resource is a duplicate."""
+    with pytest.raises(ConfigError) as info:
+        parse({"client": {"base_url": "https://x.test/"}, "resources": [
+            _dlt_parent(), {"name": "a", "endpoint": {"path": "a/{resources.repos.id}"}},
+            {"name": "b", "endpoint": {"path": "repositories/{rid}"}},
+            {"name": "repositories", "endpoint": {"path": "r"}}]})
+    assert [(issue.path, issue.message) for issue in info.value.issues] == [
+        ("resources[1].endpoint.path", "unknown parent resource 'repos' (known: b, repositories)"),
+        ("resources[2].endpoint.path", "placeholder '{rid}' is bound to nothing: no resource reads '/repositories'; "
+                                       "declare it in params as {type: resolve, resource: ..., field: ...}"),
+        ("resources[3].name", "resource 'repositories' is already defined at resources[0]"),
+    ]

@@ -116,12 +116,13 @@ def report_of(source: DltSource) -> RunReport:
 
 def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE_FORMAT,
                     on_failure: OnFailure = "raise") -> list[DltResource]:
-    """One dlt resource per config resource (parents before children), then the config's dlt resources."""
-    built: dict[str, DltResource] = {}
+    """One dlt resource per config resource (parents before children), then the config's dlt resources
+    (a child of one is a transformer over it, its items the parent records)."""
+    built: dict[str, DltResource] = {resource.name: resource for resource in config.dlt_resources}
     ends = _Ends(cursors=CursorLedger({spec.name: spec.parent for spec in config.resources},
                                       on_hold=lambda parent, child: _held_back(run.report, parent, child)),
                  on_failure=on_failure)
-    for spec in _parents_first(config.resources):
+    for spec in _parents_first(config.resources, built=set(built)):
         hints = _hints(spec, file_format)
         resource = (_child(spec, run, built[spec.parent], hints, ends) if spec.parent
                     else _top_level(spec, run, hints, ends))
@@ -131,9 +132,10 @@ def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE
     return [built[spec.name] for spec in config.resources] + list(config.dlt_resources)
 
 
-def _parents_first(specs: tuple[ResourceSpec, ...]) -> list[ResourceSpec]:
+def _parents_first(specs: tuple[ResourceSpec, ...], *, built: set[str]) -> list[ResourceSpec]:
+    """``specs`` ordered so that each comes after its parent (``built``: the dlt resources, parents already)."""
     ordered: list[ResourceSpec] = []
-    names: set[str] = set()
+    names = set(built)
     remaining = list(specs)
     while remaining:
         ready = [s for s in remaining if s.parent is None or s.parent in names]

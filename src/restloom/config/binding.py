@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import string
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from restloom.config.issues import Issues, join
@@ -161,11 +161,15 @@ def find_cycle(edges: Mapping[str, str | None]) -> list[str] | None:
 
 
 def bind_parents(
-    pending: list[tuple[ResourceSpec, set[str]]], issues: Issues
+    pending: list[tuple[ResourceSpec, set[str]]], issues: Issues, *, dlt_parents: Collection[str] = ()
 ) -> tuple[list[ResourceSpec], list[str]]:
-    """Bind implicit parents, then check every parent exists and none cycles."""
+    """Bind implicit parents, then check every parent exists and none cycles.
+
+    ``dlt_parents``: the names of the dlt resources in ``resources`` — a parent as dlt's rest_api allows
+    (``{resources.repositories.name}`` or a resolve param naming one); never an implicit parent.
+    """
     notices: list[str] = []
-    names = {spec.name for spec, _ in pending}
+    names = {spec.name for spec, _ in pending} | set(dlt_parents)
     top_level = {spec.name: (spec.endpoint.path, spec.primary_key) for spec, unbound in pending
                  if not spec.resolves and not unbound}
     bound: list[ResourceSpec] = []

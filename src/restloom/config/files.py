@@ -13,7 +13,9 @@ is: its config is captured instead of being built by dlt.
 Whatever the file holds, reading it ends in a config dict or in one short ``ConfigError`` naming the file:
 bytes that are not UTF-8 (the offset and line of the first bad byte), invalid YAML or JSON, nesting deeper
 than ``MAX_DEPTH`` or an alias expansion past ``MAX_NODES`` (``restloom.config.bounded_yaml``), and a
-Python config that raises or does not compile (its line and exception, no traceback).
+Python config that raises or does not compile (its line and exception, no traceback). A Python config
+reading a secret that is not set (``dlt.secrets["api_key"]``) names the secret and the environment
+variable dlt read, as a YAML config's ``{secret: api_key}`` does.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTrace
 
 from restloom.config.bounded_yaml import MAX_DEPTH, MAX_NODES, load_yaml
 from restloom.config.models import SecretRef
+from restloom.config.secrets import secret_env_name
 from restloom.errors import ConfigError, ConfigIssue
 from restloom.text import truncate
 
@@ -126,6 +130,9 @@ def _load_python(file: Path) -> Any:
             namespace = runpy.run_path(str(file), run_name="restloom_config")
     except ConfigError:
         raise
+    except ConfigFieldMissingException as exc:  # dlt.secrets["name"] that is not set: named, as in YAML
+        raise ConfigError([ConfigIssue("", f"{file.name}{_line_of(exc, file)}: {problem}")
+                           for problem in _missing_secrets(exc)]) from exc
     except (Exception, SystemExit) as exc:  # the file's own failure, reported as one line, no traceback
         raise _file_error(file, f"failed{_line_of(exc, file)}: {type(exc).__name__}: {truncate(str(exc), 200)}"
                           ) from exc
@@ -137,6 +144,17 @@ def _load_python(file: Path) -> Any:
     if isinstance(getattr(source, SOURCE_CONFIG_ATTRIBUTE, None), Mapping):
         return dict(getattr(source, SOURCE_CONFIG_ATTRIBUTE))
     raise ConfigError([ConfigIssue("", f"{file.name} defines neither `config` (a dict) nor `source`")])
+
+
+def _missing_secrets(exc: ConfigFieldMissingException) -> list[str]:
+    """One problem per field dlt could not find, naming the environment variable it read."""
+    problems = []
+    for field in exc.fields:
+        env_keys = [trace.key for trace in exc.traces.get(field, [])
+                    if isinstance(trace, LookupTrace) and trace.provider == "Environment Variables"]
+        env_name = env_keys[0] if env_keys else secret_env_name(field)
+        problems.append(f"secret '{field}' is not set: export {env_name}=... or add it to .dlt/secrets.toml")
+    return problems
 
 
 def _line_of(exc: BaseException, file: Path) -> str:

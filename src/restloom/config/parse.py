@@ -82,7 +82,7 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
                                paginators=default_paginator_registry() if paginators is None else paginators)
     defaults = _defaults(raw.get("resource_defaults"), issues)
     pending, dlt_resources = _resources(raw.get("resources"), defaults=defaults, ctx=ctx, issues=issues)
-    resources, notices = bind_parents(pending, issues)
+    resources, notices = bind_parents(pending, issues, dlt_parents=[str(item.name) for item in dlt_resources])
     notices.extend(duplicate_endpoints(resources))
     notices.extend(unused_settings(raw, resources))
     notices.extend(issues.notices)
@@ -234,7 +234,10 @@ def _resources(
     names: dict[str, str] = {}
     for index, item in enumerate(raw):
         path = join("resources", index)
-        if isinstance(item, DltResource):
+        if isinstance(item, DltResource):  # of a dlt resource, only its name is read here
+            if item.name in names:
+                issues.add(path, f"resource '{item.name}' is already defined at {names[item.name]}")
+            names[item.name] = path
             dlt_resources.append(item)
             continue
         parsed = _resource(item, defaults=defaults, ctx=ctx, path=path, issues=issues)
