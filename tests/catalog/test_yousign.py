@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from restloom.testing import SimulatedAPI, serve
+from restloom.testing import FaultPlan, SimulatedAPI, serve
 from restloom.testing.vendors.yousign import decode_cursor
 from tests.catalog.conftest import Connector
 from tests.catalog.helpers import Columns, assert_tables, children_rows, faults, field, ts
@@ -69,6 +69,22 @@ def test_second_run_reads_everything_and_replaces(run_sync: Sync, connector: Con
         assert len(mutation.updated[name]) == 2, name
         assert len(mutation.added[name]) == 1, name
     assert_tables(second, truth, COLUMNS)
+
+
+def test_a_failed_follower_request_keeps_the_followers_table(run_sync: Sync, connector: Connector) -> None:
+    """Six 503s on one old request's followers fail the child: the table is merged (those followers stay
+    from run 1), not replaced by a partial read."""
+    with serve("yousign", size=12, seed=33) as api:
+        run_sync(connector("yousign", api), pipeline_name="ys")
+        followed = next(key for key, items in api.children("signature_requests_followers").items() if items)
+        api.mutate(seed=1)
+        poisoned = f"/v3/signature_requests/{followed}/followers"
+        seen = _follower_paths(api).count(poisoned)  # the fault plan counts requests per path from the start
+        api.set_faults(FaultPlan(schedule={(poisoned, seen + n): "503" for n in range(1, 7)}))
+        failed = run_sync(connector("yousign", api), pipeline_name="ys")
+        truth = _truth(api)
+    assert [s.name for s in failed.report.failed] == ["signature_requests_followers"]
+    assert_tables(failed, truth, COLUMNS)
 
 
 def test_faults_end_with_the_same_exact_rows(run_sync: Sync, connector: Connector) -> None:
