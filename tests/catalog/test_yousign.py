@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from restloom.testing import SimulatedAPI, serve
+from restloom.testing import FaultPlan, SimulatedAPI, serve
 from restloom.testing.vendors.yousign import decode_cursor
 from tests.catalog.conftest import Connector
 from tests.catalog.helpers import Columns, assert_tables, children_rows, faults, field, ts
@@ -52,11 +52,10 @@ def test_full_sync_lands_every_resource_exactly(run_sync: Sync, connector: Conne
     assert len(truth["signature_requests_followers"]) > 24
 
 
-def test_incremental_run_adds_new_records_only(run_sync: Sync, connector: Connector) -> None:
-    """Client-side on created_at: run 2 reads the lists, loads only new records, fans out for them only."""
+def test_second_run_reads_everything_and_replaces(run_sync: Sync, connector: Connector) -> None:
+    """Yousign has no date filter: run 2 reads every list and every request's followers, so edits land."""
     with serve("yousign", size=24, seed=32) as api:
         run_sync(connector("yousign", api), pipeline_name="ys")
-        before = _truth(api)
         mutation = api.mutate(seed=1)
         api.clear_requests()
         second = run_sync(connector("yousign", api), pipeline_name="ys")
@@ -64,13 +63,28 @@ def test_incremental_run_adds_new_records_only(run_sync: Sync, connector: Connec
         lists = sorted((r.path, tuple(sorted(r.query))) for r in api.requests if r.path.count("/") == 2)
         follower_paths = _follower_paths(api)
     assert lists == sorted((f"/v3/{name}", ("limit",)) for name in LISTS)
-    [new_request] = mutation.added["signature_requests"]
-    assert follower_paths == [f"/v3/signature_requests/{new_request}/followers"]
+    assert follower_paths == sorted(f"/v3/signature_requests/{r['id']}/followers"
+                                    for r in truth["signature_requests"])
     for name in LISTS:
         assert len(mutation.updated[name]) == 2, name
-        added = [r for r in truth[name] if r["id"] in mutation.added[name]]
-        truth[name] = [*before[name], *added]  # no update time to filter on: edits are not re-read
+        assert len(mutation.added[name]) == 1, name
     assert_tables(second, truth, COLUMNS)
+
+
+def test_a_failed_follower_request_keeps_the_followers_table(run_sync: Sync, connector: Connector) -> None:
+    """Six 503s on one old request's followers fail the child: the table is merged (those followers stay
+    from run 1), not replaced by a partial read."""
+    with serve("yousign", size=12, seed=33) as api:
+        run_sync(connector("yousign", api), pipeline_name="ys")
+        followed = next(key for key, items in api.children("signature_requests_followers").items() if items)
+        api.mutate(seed=1)
+        poisoned = f"/v3/signature_requests/{followed}/followers"
+        seen = _follower_paths(api).count(poisoned)  # the fault plan counts requests per path from the start
+        api.set_faults(FaultPlan(schedule={(poisoned, seen + n): "503" for n in range(1, 7)}))
+        failed = run_sync(connector("yousign", api), pipeline_name="ys")
+        truth = _truth(api)
+    assert [s.name for s in failed.report.failed] == ["signature_requests_followers"]
+    assert_tables(failed, truth, COLUMNS)
 
 
 def test_faults_end_with_the_same_exact_rows(run_sync: Sync, connector: Connector) -> None:

@@ -121,7 +121,8 @@ def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE
     built: dict[str, DltResource] = {resource.name: resource for resource in config.dlt_resources}
     ends = _Ends(cursors=CursorLedger({spec.name: spec.parent for spec in config.resources},
                                       on_hold=lambda parent, child: _held_back(run.report, parent, child)),
-                 on_failure=on_failure)
+                 on_failure=on_failure,
+                 keyed_replace=frozenset(spec.name for spec in config.resources if _keyed_replace(spec)))
     for spec in _parents_first(config.resources, built=set(built)):
         hints = _hints(spec, file_format)
         resource = (_child(spec, run, built[spec.parent], hints, ends) if spec.parent
@@ -161,20 +162,44 @@ def _held_back(report: RunReport, parent: str, child: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class _Ends:
-    """How the generator of a resource ends: cursors held on failure, then the failure raised or not."""
+    """How the generator of a resource ends: cursors held on failure, a replace kept from truncating its
+    table, then the failure raised or not."""
 
     cursors: CursorLedger
     on_failure: OnFailure
+    keyed_replace: frozenset[str]
 
     def finish(self, name: str, stream: Stream) -> None:
         outcome = stream.outcome
         failed = outcome is None or outcome.failed
         if failed:
             self.cursors.hold(name)
+            if name in self.keyed_replace:
+                _merge_instead_of_replace(name)
         self.cursors.settle(name)
         if failed and self.on_failure == "raise":
             reason = (outcome.reason if outcome else None) or "its stream stopped before the end"
             raise ResourceError(name, reason)
+
+
+def _merge_instead_of_replace(name: str) -> None:
+    """A keyed ``replace`` resource whose stream failed merges what it read in this run (on its primary
+    key), so its table is neither truncated nor cut down to a partial read; the next run that reads it in
+    full replaces the table again."""
+    source = dlt.current.source()  # the source being extracted holds its own copies of the resources
+    resource = source.resources[name]
+    resource.apply_hints(write_disposition="merge")
+    schema = source.schema
+    table = schema.tables.get(schema.naming.normalize_table_identifier(resource.table_name))  # type: ignore[arg-type]
+    if table is not None and table.get("write_disposition") == "replace":
+        table["write_disposition"] = "merge"
+
+
+def _keyed_replace(spec: ResourceSpec) -> bool:
+    disposition = spec.hints.get("write_disposition")
+    if isinstance(disposition, Mapping):
+        disposition = disposition.get("disposition")
+    return disposition == "replace" and bool(spec.primary_key)
 
 
 def _dlt_items(stream: Stream) -> Iterator[Any]:
