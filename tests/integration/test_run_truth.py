@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,9 +22,10 @@ AUTO_GUESS = ("no paginator given; detected JSONResponseCursorPaginator(cursor_p
               "endpoint.paginator explicitly, as some settings may not be guessed correctly)")
 
 
-def _restloom(args: list[str], *, cwd: Path, columns: int = 200) -> subprocess.CompletedProcess[str]:
+def _restloom(args: list[str], *, cwd: Path, columns: int = 200,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     restloom = shutil.which("restloom") or str(Path(sys.executable).parent / "restloom")
-    env = {**os.environ, "COLUMNS": str(columns), "RESTLOOM_RETRY_WAIT_SCALE": "0"}
+    env = {**os.environ, "COLUMNS": str(columns), "RESTLOOM_RETRY_WAIT_SCALE": "0", **(env or {})}
     return subprocess.run([restloom, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=180,
                           check=False)
 
@@ -54,3 +56,29 @@ def test_auto_detection_falling_back_or_guessing_warns_once_per_resource(tmp_pat
     assert text.count(f"warning contacts: {AUTO_GUESS}") == 1
     assert "  pages: detected from the first response (dlt's auto-detection; a fallback to a single page is a " \
            "warning: set endpoint.paginator to be sure)" in checked.stdout.splitlines()
+
+
+def _cells(stdout: str, resource: str) -> list[str]:
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in re.split(r"[│┃|]", line) if c.strip()]
+        if cells and cells[0] == resource:
+            return cells
+    raise AssertionError(f"no summary row for {resource} in:\n{stdout}")
+
+
+def test_summary_shows_rows_fetched_and_rows_loaded_this_run(tmp_path: Path) -> None:
+    """Yousign's second run reads every contact but dlt's incremental loads only the new ones: both are shown."""
+    with serve("yousign", size=15, seed=8) as api:
+        args = ["run", "yousign", "--base-url", api.base_url]
+        env = {"YOUSIGN_API_KEY": api.real_credentials["api_key"]}
+        first = _restloom(args, cwd=tmp_path, env=env)
+        added = len(api.mutate(seed=2).added["contacts"])
+        second = _restloom(args, cwd=tmp_path, env=env)
+        served = len(api.records("contacts"))
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert _cells(first.stdout, "resource")[:3] == ["resource", "fetched", "loaded"]
+    assert _cells(first.stdout, "contacts")[1:3] == ["15", "15"]
+    assert added > 0
+    assert _cells(second.stdout, "contacts")[1:3] == [str(served), str(added)]
+    assert f"contacts: done, {served} rows fetched, 1 pages, 1 requests" in second.stdout.splitlines()

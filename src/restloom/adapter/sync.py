@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
@@ -20,12 +20,14 @@ from restloom.report import RunReport
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyncResult:
-    """What a sync did: the engine's report, the rows now in each table, the dlt load info."""
+    """What a sync did: the engine's report, the rows now in each table, the rows this run loaded into each
+    resource's table (after dlt's incremental filtered what was fetched), the dlt load info."""
 
     report: RunReport
     landed: dict[str, int]
     load_info: Any
     pipeline: Any
+    loaded: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -52,13 +54,14 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
         if resources:
             source = source.with_resources(*resources)
         try:
-            load_info = run_steps(pipeline, source, refresh=refresh)
+            normalize_info, load_info = run_steps(pipeline, source, refresh=refresh)
         finally:
             report.close()
-    return SyncResult(report=report, landed=landed_rows(pipeline, config), load_info=load_info, pipeline=pipeline)
+    return SyncResult(report=report, landed=landed_rows(pipeline, config), load_info=load_info, pipeline=pipeline,
+                      loaded=loaded_rows(normalize_info, pipeline, config))
 
 
-def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> Any:
+def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> tuple[Any, Any]:
     """dlt's extract, normalize and load as three visible steps, after finishing what a crash left.
 
     A run killed at any point leaves either an uncommitted extract (dropped: its cursor state was
@@ -66,14 +69,15 @@ def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> Any:
     next run ends with exactly the service's data. ``RESTLOOM_STEP_MARKERS=1`` prints each step's
     start on stderr and ``RESTLOOM_PAUSE_AT=<step>`` waits there for a signal — hooks for crash tests.
     ``refresh`` is dlt's (``drop_sources`` starts over: tables and state of the source dropped).
+    Returns dlt's normalize info and load info of this run's packages.
     """
     if pipeline.config.restore_from_destination and not pipeline.dev_mode:
         pipeline.sync_destination()  # as dlt's run does: state and schemas from the destination
     if pipeline.has_pending_data:
         _step("recover", lambda: (pipeline.normalize(), pipeline.load()))
     _step("extract", lambda: pipeline.extract(source, refresh=refresh))
-    _step("normalize", pipeline.normalize)
-    return _step("load", pipeline.load)
+    normalize_info = _step("normalize", pipeline.normalize)
+    return normalize_info, _step("load", pipeline.load)
 
 
 def _step(name: str, action: Callable[[], Any]) -> Any:
@@ -82,6 +86,23 @@ def _step(name: str, action: Callable[[], Any]) -> Any:
     if os.environ.get("RESTLOOM_PAUSE_AT") == name:
         signal.pause()
     return action()
+
+
+def _table_name(pipeline: Any, spec: Any) -> str | None:
+    table = spec.hints.get("table_name", spec.name)
+    return pipeline.default_schema.naming.normalize_table_identifier(table) if isinstance(table, str) else None
+
+
+def loaded_rows(normalize_info: Any, pipeline: Any, config: Config) -> dict[str, int]:
+    """Rows this run loaded into each resource's own table: dlt's normalize row counts of this run's packages,
+    what is left of the fetched rows once dlt's incremental dropped those it had seen (nested tables apart)."""
+    counts = normalize_info.row_counts if normalize_info is not None else {}
+    loaded: dict[str, int] = {}
+    for spec in config.resources:
+        table = _table_name(pipeline, spec)
+        if table is not None:
+            loaded[spec.name] = int(counts.get(table, 0))
+    return loaded
 
 
 def landed_rows(pipeline: Any, config: Config) -> dict[str, int]:
