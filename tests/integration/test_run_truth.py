@@ -38,8 +38,7 @@ def _config(tmp_path: Path, api: Any, resources: list[dict[str, Any]]) -> Path:
 
 
 def test_auto_detection_falling_back_or_guessing_warns_once_per_resource(tmp_path: Path) -> None:
-    """No paginator: a single-page fallback (each follower list) and a guessed paginator (contacts' meta cursor)
-    each warn once per resource in the summary, as dlt's detect_paginator does; check says so beforehand."""
+    """Without a paginator, a single-page fallback and a guessed paginator each warn once per resource, as in dlt."""
     with serve("yousign", size=12, seed=3) as api:
         config = _config(tmp_path, api, [
             {"name": "signature_requests", "endpoint": {"path": "signature_requests", "data_selector": "data",
@@ -82,3 +81,24 @@ def test_summary_shows_rows_fetched_and_rows_loaded_this_run(tmp_path: Path) -> 
     assert added > 0
     assert _cells(second.stdout, "contacts")[1:3] == [str(served), str(added)]
     assert f"contacts: done, {served} rows fetched, 1 pages, 1 requests" in second.stdout.splitlines()
+
+
+def test_a_failure_is_said_once_short_in_the_table_whole_below_it_at_80_columns(tmp_path: Path) -> None:
+    """At 80 columns a failure's reason is printed once, below the table; notices of excluded resources are not."""
+    reason = ("primary key 'nope' (declared) is missing from its records (fields: id, created_at, first_name, "
+              "last_name, email, phone_number, locale); set primary_key on the resource to a field they carry")
+    with serve("yousign", size=5, seed=4) as api:
+        config = _config(tmp_path, api, [
+            {"name": "labels", "endpoint": {"path": "labels", "data_selector": "data", "paginator": "single_page"}},
+            {"name": "contacts", "primary_key": "nope", "endpoint": {
+                "path": "contacts", "data_selector": "data", "paginator": "single_page"}},
+            {"name": "users", "endpoint": {"path": "users", "data_selector": "data", "paginator": "single_page",
+                                           "response_actions": [{"status_code": 404, "action": "ignor"}]}}])
+        done = _restloom(["run", str(config), "--resources", "labels,contacts"], cwd=tmp_path, columns=80)
+    assert done.returncode == 1
+    assert (done.stdout + done.stderr).count(reason) == 1
+    assert (done.stdout + done.stderr).count("'nope'") == 1  # no log line, nothing wrapped in the table
+    assert f"failed contacts: {reason}" in done.stderr.splitlines()
+    assert _cells(done.stdout, "contacts")[-1] == "failed"
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+    assert "ignor" not in done.stdout + done.stderr

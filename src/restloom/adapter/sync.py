@@ -12,6 +12,7 @@ from typing import Any
 import dlt
 
 from restloom.adapter.source import DEFAULT_FILE_FORMAT, build_source
+from restloom.config.issues import notice_resources
 from restloom.config.models import Config
 from restloom.config.secrets import resolve
 from restloom.engine.run import Run
@@ -53,6 +54,8 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
         source = build_source(config, name=source_name, run=run, file_format=file_format, on_failure="continue")
         if resources:
             source = source.with_resources(*resources)
+            selected = set(source.selected_resources)
+            report.notices[:] = [n for n in report.notices if set(notice_resources(n)) <= selected]
         try:
             normalize_info, load_info = run_steps(pipeline, source, refresh=refresh)
         finally:

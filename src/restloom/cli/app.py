@@ -89,7 +89,7 @@ def _sync(config: Config, **kwargs: Any) -> int:
 
 
 def _print_failures(report: Any) -> None:
-    """Each failed resource's whole reason, once, below the summary (the table says ``failed (see below)``)."""
+    """Each failed resource's whole reason, once, below the summary (the table says ``failed``)."""
     for line in failed_lines(report):
         err_console.print(line, highlight=False, markup=False, soft_wrap=True)
 

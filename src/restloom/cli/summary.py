@@ -18,7 +18,7 @@ def summary_table(report: RunReport, *, loaded: dict[str, int] | None = None, ti
 
     ``fetched`` counts the rows handed to dlt, ``loaded`` the rows this run loaded into the resource's table
     (fewer when dlt's incremental dropped rows it had seen). A failure's reason is printed below the table
-    (``failed_lines``), never in it: the cell says ``failed (see below)``.
+    (``failed_lines``), never in it: the cell says ``failed``.
     """
     table = Table(title=title, title_justify="left")
     columns = ("resource", "fetched", *(("loaded",) if loaded is not None else ()), "pages", "requests",
@@ -26,7 +26,7 @@ def summary_table(report: RunReport, *, loaded: dict[str, int] | None = None, ti
     for column in columns:
         table.add_column(column, justify="right" if column not in ("resource", "status") else "left")
     for stats in report.resources.values():
-        status = stats.status if not stats.error else "failed (see below)"
+        status = stats.status if not stats.error else "failed"
         if stats.warnings and not stats.error:
             status = f"{status} ({len(stats.warnings)} warning{'s' if len(stats.warnings) > 1 else ''})"
         rows = [str(stats.rows), *((str(loaded.get(stats.name, 0)),) if loaded is not None else ())]
