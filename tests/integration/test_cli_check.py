@@ -220,9 +220,9 @@ def test_check_reports_every_problem_of_a_broken_config(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"{config}: invalid config: 3 problems",
         "  - client.base_url: expected an http(s) URL, got 'ftp://api.example.com'",
-        "  - resources[0].endpoint.method: unknown HTTP method 'FETCH' "
+        "  - resources[0] (users).endpoint.method: unknown HTTP method 'FETCH' "
         "(known: DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT)",
-        "  - resources[1].endpoint.paginator.offest_param: unknown key 'offest_param' — did you mean "
+        "  - resources[1] (posts).endpoint.paginator.offest_param: unknown key 'offest_param' — did you mean "
         "'offset_param'? (known: has_more_path, limit, limit_body_path, limit_param, max_pages, "
         "maximum_offset, offset, offset_body_path, offset_param, stop_after_empty_page, stop_condition, "
         "total_path)",

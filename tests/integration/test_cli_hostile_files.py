@@ -16,7 +16,7 @@ from tests.integration.test_cli_check import restloom_command
 HEAD = "invalid config: 1 problem\n  - "
 CURSOR = "{client: {base_url: 'http://127.0.0.1:9/'}, resources: [{name: a, endpoint: {path: a, paginator: %s}}]}\n"
 BAD_JSONPATH = "invalid JSONPath '$.[[[': Parse error at 1:3 near token [ ([)"
-PAGINATOR = "resources[0].endpoint.paginator"
+PAGINATOR = "resources[0] (a).endpoint.paginator"
 
 
 def _alias_bomb() -> str:

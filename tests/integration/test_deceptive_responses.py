@@ -30,7 +30,7 @@ def _yousign(api: Any, *, max_retries: int = 5) -> dict[str, Any]:
 
 def _summary_text(result: SyncResult) -> str:
     buffer = io.StringIO()
-    print_summary(Console(file=buffer, width=400), result.report, landed=result.landed)
+    print_summary(Console(file=buffer, width=400), result.report, loaded=result.loaded)
     return buffer.getvalue()
 
 

@@ -14,6 +14,7 @@ from restloom.testing import SimulatedAPI, serve
 from tests.conftest import Sync, table_rows
 
 PAGINATOR = "resources[0].endpoint.paginator"
+NAMED_PAGINATOR = "resources[0] (accounts).endpoint.paginator"  # config errors name the resource after its index
 LIMIT = "would build more than 100,000 characters or items (the limit for one value)"
 
 
@@ -64,7 +65,7 @@ def test_payload_that_needs_no_response_is_a_config_error(key: str, source: str,
     is parsed, naming the config path and the bound."""
     with serve("persona", size=1, seed=2) as api, pytest.raises(ConfigError) as caught:
         _within(30, lambda: parse(_config(api, **{key: source})))
-    assert caught.value.issues == (ConfigIssue(f"{PAGINATOR}.{key}", f"{reason} in '{source}'"),)
+    assert caught.value.issues == (ConfigIssue(f"{NAMED_PAGINATOR}.{key}", f"{reason} in '{source}'"),)
 
 
 @pytest.mark.parametrize(("key", "source", "reason"), [

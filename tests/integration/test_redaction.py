@@ -17,7 +17,7 @@ from tests.seeds import seed_config
 
 def _summary_text(result) -> str:  # type: ignore[no-untyped-def]
     buffer = io.StringIO()
-    print_summary(Console(file=buffer, width=400), result.report, landed=result.landed)
+    print_summary(Console(file=buffer, width=400), result.report, loaded=result.loaded)
     return buffer.getvalue()
 
 

@@ -68,8 +68,8 @@ def child(path: str, **params: Any) -> dict[str, Any]:
     return {"name": "child", "endpoint": {"path": path, "params": params}}
 
 
-PAG = "resources[0].endpoint.paginator"
-EP = "resources[0].endpoint"
+PAG = "resources[0] (r).endpoint.paginator"
+EP = "resources[0] (r).endpoint"
 
 CASES = [
     # top level
@@ -475,7 +475,7 @@ CASES = [
     ),
     pytest.param(
         config({"name": "r", "endpont": "/r"}),
-        "resources[0].endpont",
+        "resources[0] (r).endpont",
         "unknown key 'endpont' — did you mean 'endpoint'? (known: columns, file_format, include_from_parent, "
         "max_table_nesting, merge_key, name, nested_hints, parallelized, parent_table_name, primary_key, "
         "processing_steps, references, schema_contract, selected, table_format, table_name, "
@@ -484,26 +484,26 @@ CASES = [
     ),
     pytest.param(
         config("a", {"name": "b", "selected": "no"}),
-        "resources[1].selected",
+        "resources[1] (b).selected",
         "expected true or false, got str",
         id="selected-str",
     ),
     pytest.param(
         config({"name": "r", "processing_steps": "filter"}),
-        "resources[0].processing_steps",
+        "resources[0] (r).processing_steps",
         "expected a list, got str",
         id="processing-steps-str",
     ),
     pytest.param(
         config("a", "b", "a"),
-        "resources[2].name",
+        "resources[2] (a).name",
         "resource 'a' is already defined at resources[0]",
         id="duplicate-name",
     ),
     # endpoint keys
     pytest.param(
         config({"name": "r", "endpoint": 5}),
-        "resources[0].endpoint",
+        "resources[0] (r).endpoint",
         "expected a path string or an endpoint mapping, got int",
         id="endpoint-int",
     ),
@@ -545,26 +545,26 @@ CASES = [
     # params / resolve
     pytest.param(
         config("parent", child("/parent/{id}/child", id=resolve(field=None))),
-        "resources[1].endpoint.params.id",
+        "resources[1] (child).endpoint.params.id",
         "a resolve param needs 'resource' and 'field' (strings)",
         id="resolve-no-field",
     ),
     pytest.param(
         config("parent", child("/parent/child", id=resolve())),
-        "resources[1].endpoint.params.id",
+        "resources[1] (child).endpoint.params.id",
         "resolve param 'id' is not used in the path '/parent/child': write {id} in the path, or use "
         "'{resources.<parent>.<field>}' in params",
         id="resolve-unused",
     ),
     pytest.param(
         config("parent", child("/parent/{id}/child", id=resolve(feild="x"))),
-        "resources[1].endpoint.params.id.feild",
+        "resources[1] (child).endpoint.params.id.feild",
         "unknown key 'feild' — did you mean 'field'? (known: field, resource, type)",
         id="resolve-unknown-key",
     ),
     pytest.param(
         config("parent", child("/parent/{resources.parent}/child")),
-        "resources[1].endpoint.path",
+        "resources[1] (child).endpoint.path",
         "placeholder '{resources.parent}' names no field: write {resources.<parent>.<field>}",
         id="placeholder-no-field",
     ),
@@ -577,7 +577,7 @@ CASES = [
     # placeholders bound to nothing, implicit parents
     pytest.param(
         config("parent", {"name": "child", "endpoint": "/other/{other_id}/child"}),
-        "resources[1].endpoint.path",
+        "resources[1] (child).endpoint.path",
         f"placeholder '{{other_id}}' is bound to nothing: no resource reads '/other'; {RESOLVE_HINT}",
         id="placeholder-bound-to-nothing",
     ),
@@ -587,20 +587,20 @@ CASES = [
             {"name": "p2", "endpoint": "/p"},
             {"name": "child", "endpoint": "/p/{pid}/child"},
         ),
-        "resources[2].endpoint.path",
+        "resources[2] (child).endpoint.path",
         f"placeholder '{{pid}}' is ambiguous: resources p1, p2 all read '/p'; {RESOLVE_HINT}",
         id="implicit-parent-ambiguous",
     ),
     # unknown parent, cycles
     pytest.param(
         config("parent", child("/parent/{id}/child", id=resolve("parnt"))),
-        "resources[1].endpoint.params.id.resource",
+        "resources[1] (child).endpoint.params.id.resource",
         "unknown parent resource 'parnt' (known: parent)",
         id="unknown-parent-resolve",
     ),
     pytest.param(
         config("parent", child("/parent/{resources.parnt.id}/child")),
-        "resources[1].endpoint.path",
+        "resources[1] (child).endpoint.path",
         "unknown parent resource 'parnt' (known: parent)",
         id="unknown-parent-placeholder",
     ),
@@ -624,13 +624,13 @@ CASES = [
             "parent",
             {"name": "child", "endpoint": "/parent/{resources.parent.id}/x", "include_from_parent": "id"},
         ),
-        "resources[1].include_from_parent",
+        "resources[1] (child).include_from_parent",
         "expected a list of field names, got str",
         id="include-from-parent-str",
     ),
     pytest.param(
         config({"name": "r", "include_from_parent": ["id"]}),
-        "resources[0].include_from_parent",
+        "resources[0] (r).include_from_parent",
         "resource 'r' has no parent to include fields from: bind a path placeholder to a parent resource, "
         "or remove include_from_parent",
         id="include-from-parent-without-parent",
@@ -715,25 +715,25 @@ CASES = [
     # write_disposition, primary_key
     pytest.param(
         config({"name": "r", "write_disposition": "merg"}),
-        "resources[0].write_disposition",
+        "resources[0] (r).write_disposition",
         "unknown write disposition 'merg' — did you mean 'merge'? (known: append, replace, merge, skip)",
         id="write-disposition-typo",
     ),
     pytest.param(
         config({"name": "r", "write_disposition": {"disposition": "upsert"}}),
-        "resources[0].write_disposition.disposition",
+        "resources[0] (r).write_disposition.disposition",
         "expected one of append, replace, merge, skip, got 'upsert'",
         id="write-disposition-dict",
     ),
     pytest.param(
         config({"name": "r", "write_disposition": 1}),
-        "resources[0].write_disposition",
+        "resources[0] (r).write_disposition",
         "expected one of append, replace, merge, skip or a mapping, got int",
         id="write-disposition-int",
     ),
     pytest.param(
         config({"name": "r", "primary_key": 5}),
-        "resources[0].primary_key",
+        "resources[0] (r).primary_key",
         "expected a column name or a list of column names, got int",
         id="primary-key-int",
     ),
@@ -822,21 +822,21 @@ def test_many_problems_are_reported_at_once_in_config_order() -> None:
         "client.base_url",
         "client.auth.tokn",
         "resource_defaults.primary_ky",
-        "resources[0].endpoint.method",
-        "resources[1].endpoint.paginator.limit",
-        "resources[2].endpoint.path",
-        "resources[3].name",
+        "resources[0] (a).endpoint.method",
+        "resources[1] (b).endpoint.paginator.limit",
+        "resources[2] (c).endpoint.path",
+        "resources[3] (a).name",
         "concurrency",
     ]
     assert str(error).splitlines()[0] == "invalid config: 8 problems"
-    assert "  - resources[3].name: resource 'a' is already defined at resources[0]" in str(error).splitlines()
+    assert "  - resources[3] (a).name: resource 'a' is already defined at resources[0]" in str(error).splitlines()
 
 
 def test_unknown_key_suggests_and_lists_known_keys() -> None:
     """An unknown key names the closest known key and lists the known ones."""
     error = _only_error(config({"name": "r", "endpoint": {"path": "/r", "data_selecter": "data"}}))
     [issue] = error.issues
-    assert issue.path == "resources[0].endpoint.data_selecter"
+    assert issue.path == "resources[0] (r).endpoint.data_selecter"
     assert (
         issue.message
         == f"unknown key 'data_selecter' — did you mean 'data_selector'? (known: {ENDPOINT_KEYS})"
@@ -882,8 +882,8 @@ def test_incremental_placeholders_need_an_incremental() -> None:
     with pytest.raises(ConfigError) as info:
         parse(raw)
     assert [str(issue) for issue in info.value.issues] == [
-        "resources[0].endpoint.params: placeholder '{incremental.start_value}' can never be filled: the endpoint "
+        "resources[0] (a).endpoint.params: placeholder '{incremental.start_value}' can never be filled: the endpoint "
         "has no incremental block",
-        "resources[1].endpoint.params: placeholder '{incremental.bogus}': unknown incremental value (known: "
+        "resources[1] (b).endpoint.params: placeholder '{incremental.bogus}': unknown incremental value (known: "
         "end_value, initial_value, last_value, start_value)",
     ]

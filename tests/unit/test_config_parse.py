@@ -441,11 +441,11 @@ def test_one_config_error_carries_every_issue() -> None:
     error = info.value
     assert [(issue.path, issue.message) for issue in error.issues] == [
         (
-            "resources[0].endpoint.method",
+            "resources[0] (a).endpoint.method",
             "unknown HTTP method 'FETCH' (known: DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT)",
         ),
-        ("resources[1].selected", "expected true or false, got str"),
-        ("resources[1].name", "resource 'a' is already defined at resources[0]"),
+        ("resources[1] (a).selected", "expected true or false, got str"),
+        ("resources[1] (a).name", "resource 'a' is already defined at resources[0]"),
     ]
     assert str(error) == "\n".join(
         [
@@ -503,7 +503,7 @@ def test_settings_that_can_never_take_effect_are_notices() -> None:
     assert config.notices == (
         "resource_defaults.write_disposition is never used: every resource sets its own",
         "resource_defaults.endpoint.data_selector is never used: every resource sets its own",
-        "resources[1].endpoint.paginator.limit_param is never sent: no limit is set",
+        "resources[1] (b).endpoint.paginator.limit_param is never sent: no limit is set",
     )
 
 
@@ -515,9 +515,9 @@ def test_response_actions_dlt_accepts_but_never_applies_are_notices() -> None:
         {"name": "a", "endpoint": {"path": "a", "response_actions": [
             {"status_code": 404, "action": "ignor"}, {"status_code": "404", "action": "ignore"}]}}]})
     assert config.notices == (
-        "resources[0].endpoint.response_actions[0].action: unknown action 'ignor' is never applied (dlt accepts "
+        "resources[0] (a).endpoint.response_actions[0].action: unknown action 'ignor' is never applied (dlt accepts "
         "it and does nothing) — did you mean 'ignore'? (known: ignore)",
-        "resources[0].endpoint.response_actions[1].status_code: a status code written as text ('404') never "
+        "resources[0] (a).endpoint.response_actions[1].status_code: a status code written as text ('404') never "
         "matches a response (dlt compares it with the number): write it as a number",
     )
     specs = config.resources[0].endpoint.response_actions
@@ -556,7 +556,7 @@ def test_paginator_registry_is_passed_in() -> None:
         kind="dlt", type="pages", cls=dp.PageNumberPaginator, params={"total_path": None})
     with pytest.raises(ConfigError) as info:
         parse(raw)
-    assert [issue.path for issue in info.value.issues] == ["resources[0].endpoint.paginator.type"]
+    assert [issue.path for issue in info.value.issues] == ["resources[0] (r).endpoint.paginator.type"]
 
 
 def test_auth_origins_are_normalised() -> None:
@@ -599,8 +599,9 @@ def test_dlt_resource_parents_in_errors() -> None:
             {"name": "b", "endpoint": {"path": "repositories/{rid}"}},
             {"name": "repositories", "endpoint": {"path": "r"}}]})
     assert [(issue.path, issue.message) for issue in info.value.issues] == [
-        ("resources[1].endpoint.path", "unknown parent resource 'repos' (known: b, repositories)"),
-        ("resources[2].endpoint.path", "placeholder '{rid}' is bound to nothing: no resource reads '/repositories'; "
-                                       "declare it in params as {type: resolve, resource: ..., field: ...}"),
-        ("resources[3].name", "resource 'repositories' is already defined at resources[0]"),
+        ("resources[1] (a).endpoint.path", "unknown parent resource 'repos' (known: b, repositories)"),
+        ("resources[2] (b).endpoint.path", "placeholder '{rid}' is bound to nothing: no resource reads "
+                                           "'/repositories'; declare it in params as {type: resolve, resource: ..., "
+                                           "field: ...}"),
+        ("resources[3] (repositories).name", "resource 'repositories' is already defined at resources[0]"),
     ]

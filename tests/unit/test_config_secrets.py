@@ -63,7 +63,7 @@ def test_missing_secret_is_named_with_its_path_once() -> None:
 def test_missing_secret_in_a_header_names_the_header_path() -> None:
     """The path of a secret in an endpoint's headers is the header's config path."""
     assert _issues(_config(headers={"X-Key": SecretRef("not_set_anywhere", "Key {}")})) == [
-        "resources[0].endpoint.headers.X-Key: secret 'not_set_anywhere' is not set: export "
+        "resources[0] (r).endpoint.headers.X-Key: secret 'not_set_anywhere' is not set: export "
         "NOT_SET_ANYWHERE=... or add it to .dlt/secrets.toml"]
 
 
@@ -85,7 +85,7 @@ def test_missing_credentials_are_reported_with_their_path() -> None:
     """A required credential found neither in the config nor in dlt's config is an issue at its path."""
     assert _issues(_config({"type": "http_basic", "password": "p"}, auth={"type": "bearer"})) == [
         "client.auth.username: required for http_basic auth",
-        "resources[0].endpoint.auth.token: required for bearer auth"]
+        "resources[0] (r).endpoint.auth.token: required for bearer auth"]
 
 
 def test_auth_object_left_unresolved_is_reported() -> None:

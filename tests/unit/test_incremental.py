@@ -60,8 +60,8 @@ def test_bad_incremental_extensions_are_config_errors() -> None:
     with pytest.raises(ConfigError) as info:
         _incremental(convert="epoch_secnds", cursor_format="ms", lookback=-1)
     assert [str(i) for i in info.value.issues] == [
-        "resources[0].endpoint.incremental.convert: expected a callable or one of date, epoch_ms, epoch_seconds, "
+        "resources[0] (r).endpoint.incremental.convert: expected a callable or one of date, epoch_ms, epoch_seconds, "
         "iso, iso_z, got 'epoch_secnds' — did you mean 'epoch_seconds'?",
-        "resources[0].endpoint.incremental.cursor_format: expected epoch_seconds or epoch_ms, got 'ms'",
-        "resources[0].endpoint.incremental.lookback: expected a number of seconds >= 0, got -1",
+        "resources[0] (r).endpoint.incremental.cursor_format: expected epoch_seconds or epoch_ms, got 'ms'",
+        "resources[0] (r).endpoint.incremental.lookback: expected a number of seconds >= 0, got -1",
     ]

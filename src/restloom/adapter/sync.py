@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import dlt
@@ -11,6 +11,7 @@ from restloom.adapter.hooks import install_load_job_pause, step
 from restloom.adapter.lock import pipeline_lock
 from restloom.adapter.replay import recover
 from restloom.adapter.source import DEFAULT_FILE_FORMAT, build_source
+from restloom.config.issues import notice_resources
 from restloom.config.models import Config
 from restloom.config.secrets import resolve
 from restloom.engine.run import Run
@@ -19,12 +20,14 @@ from restloom.report import RunReport
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyncResult:
-    """What a sync did: the engine's report, the rows now in each table, the dlt load info."""
+    """What a sync did: the engine's report, the rows now in each table, the rows this run loaded into each
+    resource's table (after dlt's incremental filtered what was fetched), the dlt load info."""
 
     report: RunReport
     landed: dict[str, int]
     load_info: Any
     pipeline: Any
+    loaded: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -53,15 +56,18 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
                                   on_failure="continue")
             if resources:
                 source = source.with_resources(*resources)
+                selected = set(source.selected_resources)
+                report.notices[:] = [n for n in report.notices if set(notice_resources(n)) <= selected]
             try:
-                load_info = run_steps(pipeline, source, refresh=refresh)
+                normalize_info, load_info = run_steps(pipeline, source, refresh=refresh)
             finally:
                 report.close()
         landed = landed_rows(pipeline, config)
-    return SyncResult(report=report, landed=landed, load_info=load_info, pipeline=pipeline)
+        loaded = loaded_rows(normalize_info, pipeline, config)
+    return SyncResult(report=report, landed=landed, load_info=load_info, pipeline=pipeline, loaded=loaded)
 
 
-def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> Any:
+def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> tuple[Any, Any]:
     """dlt's extract, normalize and load as three visible steps, after finishing what a crash left.
 
     A run killed at any point leaves either an uncommitted extract (dropped: its cursor state was
@@ -69,6 +75,7 @@ def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> Any:
     next run ends with exactly the service's data. ``RESTLOOM_STEP_MARKERS=1`` prints each step's
     start on stderr and ``RESTLOOM_PAUSE_AT=<step>`` waits there for a signal — hooks for crash tests.
     ``refresh`` is dlt's (``drop_sources`` starts over: tables and state of the source dropped).
+    Returns dlt's normalize info and load info of this run's packages.
     """
     install_load_job_pause()
     if pipeline.config.restore_from_destination and not pipeline.dev_mode:
@@ -76,8 +83,25 @@ def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> Any:
     if pipeline.has_pending_data:
         step("recover", lambda: recover(pipeline))
     step("extract", lambda: pipeline.extract(source, refresh=refresh))
-    step("normalize", pipeline.normalize)
-    return step("load", pipeline.load)
+    normalize_info = step("normalize", pipeline.normalize)
+    return normalize_info, step("load", pipeline.load)
+
+
+def _table_name(pipeline: Any, spec: Any) -> str | None:
+    table = spec.hints.get("table_name", spec.name)
+    return pipeline.default_schema.naming.normalize_table_identifier(table) if isinstance(table, str) else None
+
+
+def loaded_rows(normalize_info: Any, pipeline: Any, config: Config) -> dict[str, int]:
+    """Rows this run loaded into each resource's own table: dlt's normalize row counts of this run's packages,
+    what is left of the fetched rows once dlt's incremental dropped those it had seen (nested tables apart)."""
+    counts = normalize_info.row_counts if normalize_info is not None else {}
+    loaded: dict[str, int] = {}
+    for spec in config.resources:
+        table = _table_name(pipeline, spec)
+        if table is not None:
+            loaded[spec.name] = int(counts.get(table, 0))
+    return loaded
 
 
 def landed_rows(pipeline: Any, config: Config) -> dict[str, int]:

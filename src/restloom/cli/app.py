@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from restloom.adapter.front import compile_config
 from restloom.cli.describe import describe_config
-from restloom.cli.summary import print_summary, progress
+from restloom.cli.summary import failed_lines, print_summary, progress
 from restloom.config import load_file
 from restloom.config.models import Config
 from restloom.errors import ConfigError, PipelineBusy
@@ -82,14 +82,20 @@ def _sync(config: Config, **kwargs: Any) -> int:
         return 3
     except Exception as exc:
         print_summary(console, report)
+        _print_failures(report)
         reason = Redactor(secrets=tuple(config.secret_values)).text(str(exc))
         err_console.print(f"[red]load failed[/]: {escape(f'{type(exc).__name__}: {truncate(reason, 500)}')}",
                           highlight=False)
         return 1
-    print_summary(console, result.report, landed=result.landed)
-    for stats in result.report.failed:
-        err_console.print(f"[red]failed[/] {stats.name}: {stats.error}", highlight=False)
+    print_summary(console, result.report, loaded=result.loaded)
+    _print_failures(result.report)
     return 0 if result.ok else 1
+
+
+def _print_failures(report: Any) -> None:
+    """Each failed resource's whole reason, once, below the summary (the table says ``failed``)."""
+    for line in failed_lines(report):
+        err_console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -189,10 +195,14 @@ def main() -> None:
     """Entry point of the ``restloom`` script.
 
     dlt's own logging is set to errors only and its telemetry off, unless the environment says otherwise
-    (``RUNTIME__LOG_LEVEL``, ``RUNTIME__DLTHUB_TELEMETRY``): the summary says what a run did.
+    (``RUNTIME__LOG_LEVEL``, ``RUNTIME__DLTHUB_TELEMETRY``): the summary says what a run did. A resource's
+    failure is not logged as well (it is below the summary) unless ``RESTLOOM_LOG_LEVEL`` is set.
     """
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     logging.basicConfig(level=os.environ.get("RESTLOOM_LOG_LEVEL", "WARNING"), format="%(levelname)s %(message)s")
+    if "RESTLOOM_LOG_LEVEL" not in os.environ:  # a failure is said once, below the summary, not also logged
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(lambda record: not getattr(record, "restloom_in_report", False))
     _register_subcommands()
     app()

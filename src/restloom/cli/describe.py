@@ -23,7 +23,8 @@ def describe_paginator(spec: PaginatorSpec) -> str:
     elif spec.kind == "object":
         text = f"object {spec.type}"
     else:
-        text = "auto-detected"
+        text = ("detected from the first response (dlt's auto-detection; a fallback to a single page is "
+                "a warning: set endpoint.paginator to be sure)")
     if spec.stop_condition is not None:
         text += f"; stops when {spec.stop_condition.source}"
     if spec.max_pages is not None:

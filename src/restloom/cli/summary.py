@@ -13,24 +13,36 @@ from rich.table import Table
 from restloom.report import ResourceStats, RunReport
 
 
-def summary_table(report: RunReport, *, landed: dict[str, int] | None = None, title: str = "restloom") -> Table:
-    """A table: resource, rows, pages, requests, retries, seconds, status (and why it failed)."""
+def summary_table(report: RunReport, *, loaded: dict[str, int] | None = None, title: str = "restloom") -> Table:
+    """A table: resource, rows fetched (and loaded, once known), pages, requests, retries, seconds, status.
+
+    ``fetched`` counts the rows handed to dlt, ``loaded`` the rows this run loaded into the resource's table
+    (fewer when dlt's incremental dropped rows it had seen). A failure's reason is printed below the table
+    (``failed_lines``), never in it: the cell says ``failed``.
+    """
     table = Table(title=title, title_justify="left")
-    for column in ("resource", "rows", "pages", "requests", "retries", "seconds", "status"):
+    columns = ("resource", "fetched", *(("loaded",) if loaded is not None else ()), "pages", "requests",
+               "retries", "seconds", "status")
+    for column in columns:
         table.add_column(column, justify="right" if column not in ("resource", "status") else "left")
     for stats in report.resources.values():
-        rows = landed.get(stats.name, stats.rows) if landed else stats.rows
-        status = stats.status if not stats.error else f"failed: {stats.error}"
+        status = stats.status if not stats.error else "failed"
         if stats.warnings and not stats.error:
             status = f"{status} ({len(stats.warnings)} warning{'s' if len(stats.warnings) > 1 else ''})"
-        table.add_row(stats.name, str(rows), str(stats.pages), str(stats.requests), str(stats.retries),
+        rows = [str(stats.rows), *((str(loaded.get(stats.name, 0)),) if loaded is not None else ())]
+        table.add_row(stats.name, *rows, str(stats.pages), str(stats.requests), str(stats.retries),
                       f"{stats.seconds:.2f}", status)
     return table
 
 
-def print_summary(console: Console, report: RunReport, *, landed: dict[str, int] | None = None) -> None:
+def failed_lines(report: RunReport) -> list[str]:
+    """One line per failed resource with the whole reason (the only place it is printed)."""
+    return [f"failed {stats.name}: {stats.error or 'failed'}" for stats in report.failed]
+
+
+def print_summary(console: Console, report: RunReport, *, loaded: dict[str, int] | None = None) -> None:
     """Print the summary table, then each warning and notice on its own line."""
-    console.print(summary_table(report, landed=landed))
+    console.print(summary_table(report, loaded=loaded))
     for stats in report.resources.values():
         for warning in stats.warnings:
             console.print(f"[yellow]warning[/] {stats.name}: {warning}")
@@ -45,7 +57,7 @@ def progress(console: Console, report: RunReport) -> Iterator[None]:
 
         def line(stats: ResourceStats) -> None:
             outcome = "failed" if stats.error else "done"
-            console.print(f"{stats.name}: {outcome}, {stats.rows} rows, {stats.pages} pages, "
+            console.print(f"{stats.name}: {outcome}, {stats.rows} rows fetched, {stats.pages} pages, "
                           f"{stats.requests} requests", highlight=False, markup=False)
 
         report.listeners.append(line)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from restloom.errors import ConfigError, ConfigIssue
 from restloom.text import closest, did_you_mean
 
-__all__ = ["Issues", "join"]
+__all__ = ["Issues", "join", "named_path", "notice_resources", "resource_names"]
 
 MAX_MESSAGE = 300
 
@@ -71,6 +72,10 @@ class Issues:
         """Order the problems by ``key`` of their path; problems with equal keys keep their order."""
         self._items.sort(key=lambda issue: key(issue.path))
 
+    def name_resources(self, names: Mapping[int, str]) -> None:
+        """Put each resource's name after its index in the problems' paths: ``resources[3] (cases).endpoint``."""
+        self._items = [ConfigIssue(named_path(issue.path, names), issue.message) for issue in self._items]
+
     def raise_if_any(self) -> None:
         """Raise one ConfigError carrying every collected problem."""
         if self._items:
@@ -96,3 +101,35 @@ def join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
     return f"{path}.{key}" if path else key
+
+
+_RESOURCE_INDEX = re.compile(r"resources\[(\d+)\](?=$|[.\[:])")
+_NOTICE_RESOURCES = (re.compile(r"resources\[\d+\] \(([^)]*)\)"), re.compile(r"resource '([^']*)'"),
+                     re.compile(r"resources '([^']*)' and '([^']*)'"))
+
+
+def named_path(path: str, names: Mapping[int, str]) -> str:
+    """``path`` with the resource's name after a leading ``resources[N]`` when ``names`` knows index N."""
+    match = _RESOURCE_INDEX.match(path)
+    if match is None or int(match.group(1)) not in names:
+        return path
+    return f"{match.group(0)} ({names[int(match.group(1))]}){path[match.end():]}"
+
+
+def resource_names(config: Any) -> dict[int, str]:
+    """Each parsed resource's name by its index in ``resources`` (from its config path)."""
+    names: dict[int, str] = {}
+    for spec in config.resources:
+        match = _RESOURCE_INDEX.match(spec.config_path)
+        if match is not None:
+            names[int(match.group(1))] = spec.name
+    return names
+
+
+def notice_resources(notice: str) -> tuple[str, ...]:
+    """The resources a notice is about (none for one about the whole config, such as resource_defaults)."""
+    for pattern in _NOTICE_RESOURCES:
+        match = pattern.match(notice)
+        if match is not None:
+            return match.groups()
+    return ()

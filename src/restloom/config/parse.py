@@ -25,7 +25,7 @@ from restloom.config.actions import parse_response_actions
 from restloom.config.auth import parse_auth
 from restloom.config.binding import bind_parents, duplicate_endpoints, find_resolves, placeholders
 from restloom.config.incremental import parse_incremental
-from restloom.config.issues import Issues, join
+from restloom.config.issues import Issues, join, named_path
 from restloom.config.models import (
     AuthSpec,
     ClientSpec,
@@ -88,14 +88,27 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
     notices.extend(issues.notices)
     workers = _concurrency(concurrency if concurrency is not None else raw.get("concurrency"), issues)
     issues.sort_by(_config_order(list(raw)))  # parent binding runs last; report in the config's own order
+    names = _resource_names(raw.get("resources"))
+    issues.name_resources(names)
     issues.raise_if_any()
     return Config(
         client=ctx.spec,
         resources=tuple(resources),
         dlt_resources=tuple(dlt_resources),
-        notices=tuple(notices),
+        notices=tuple(named_path(notice, names) for notice in notices),
         concurrency=workers,
     )
+
+
+def _resource_names(raw: Any) -> dict[int, str]:
+    """The name of each resource by its index, where one is written (a string resource is its own name)."""
+    names: dict[int, str] = {}
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
+        name = item if isinstance(item, str) else item.get("name") if isinstance(item, Mapping) else None
+        name = getattr(item, "name", None) if name is None and not isinstance(item, Mapping) else name
+        if isinstance(name, str) and name:
+            names[index] = name
+    return names
 
 
 def _config_order(top_keys: list[Any]) -> Callable[[str], tuple[int, float]]:

@@ -26,7 +26,7 @@ from dlt.common.configuration.exceptions import ConfigurationException
 
 from restloom.config import models
 from restloom.config.auth import AUTH_TYPE_PARAMS, DEFAULT_SECTIONS, credentials_from_config, resolve_auth_object
-from restloom.config.issues import Issues, join
+from restloom.config.issues import Issues, join, resource_names
 from restloom.config.models import AuthSpec, Config, ResourceSpec, SecretRef
 from restloom.sensitive import is_sensitive_header, is_sensitive_name, userinfo_password
 
@@ -43,6 +43,7 @@ def resolve(config: Config, *, sections: tuple[str, ...] = DEFAULT_SECTIONS) -> 
         return config
     walker = _Resolver(sections)
     resolved = walker.walk(config, "")
+    walker.issues.name_resources(resource_names(config))
     walker.issues.raise_if_any()
     found = walker.found | secret_values(resolved) | config.secret_values
     return dataclasses.replace(resolved, resolved=True, secret_values=frozenset(v for v in found if v))

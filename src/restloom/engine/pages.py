@@ -233,6 +233,8 @@ def _advance(source: PageSource, paginator: Paginator, *, request: Request, page
         url = source.fetcher.redactor.url(page.response.url or "")
         raise ResponseError(source.spec.name, f"the {paginator.name} could not read the response at "
                             f"{url}: {truncate(str(exc), 200)}") from exc
+    if paginator.warning and source.report.warn_once(source.spec.name, paginator.warning):
+        log.warning("resource '%s': %s", source.spec.name, paginator.warning)
     if not more:
         return False
     paginator.apply(request)

@@ -63,6 +63,11 @@ class Paginator(Protocol):
         """The paginator's name in messages (``JSONLinkPaginator``)."""
         ...
 
+    @property
+    def warning(self) -> str | None:
+        """What the run should be told about this paginator (a doubtful auto-detection), or None."""
+        ...
+
     def start(self, request: Request) -> None:
         """Prepare the first request (a page size or first offset, say)."""
 
@@ -78,11 +83,13 @@ class DltPaginator:
     """A dlt ``BasePaginator`` behind the :class:`Paginator` protocol.
 
     With no paginator given (``auto``), the first response picks one with dlt's ``PaginatorFactory``,
-    falling back to ``SinglePagePaginator`` as dlt does.
+    falling back to ``SinglePagePaginator`` as dlt does; ``warning`` then says what dlt's
+    ``detect_paginator`` warns about (a fallback for list data, a guess with a score below 1).
     """
 
     def __init__(self, paginator: BasePaginator | None) -> None:
         self.paginator = paginator
+        self.warning: str | None = None
 
     @property
     def name(self) -> str:
@@ -94,7 +101,7 @@ class DltPaginator:
 
     def advance(self, page: PageView) -> bool:
         if self.paginator is None:
-            self.paginator = _detect(page.response)
+            self.paginator, self.warning = _detect(page.response, page.records)
         self.paginator.update_state(page.response, page.records)
         return bool(self.paginator.has_next_page)
 
@@ -103,11 +110,29 @@ class DltPaginator:
         self.paginator.update_request(request)
 
 
-def _detect(response: Any) -> BasePaginator:
+def _detect(response: Any, records: Any) -> tuple[BasePaginator, str | None]:
+    """dlt's detection on the first response, and the warning dlt's ``detect_paginator`` logs with it."""
     from dlt.sources.helpers.rest_client.detector import PaginatorFactory
 
-    paginator, _ = PaginatorFactory().create_paginator(response)
-    return paginator or dlt_paginators.SinglePagePaginator()
+    paginator, score = PaginatorFactory().create_paginator(response)
+    if paginator is None or score == 0.0:
+        fallback = paginator or dlt_paginators.SinglePagePaginator()
+        if not isinstance(records, list):
+            return fallback, None
+        return fallback, ("no paginator given and none detected in the first response: fallback paginator "
+                          f"used: {type(fallback).__name__}, only the first page is read; please provide the "
+                          "paginator manually (endpoint.paginator)")
+    if score < 1.0:
+        return paginator, (f"no paginator given; detected {_describe(paginator)} from the first response, a "
+                           "guess: please verify the paginator settings (set endpoint.paginator explicitly, as "
+                           "some settings may not be guessed correctly)")
+    return paginator, None
+
+
+def _describe(paginator: BasePaginator) -> str:
+    """dlt's ``str`` of a paginator without the object's address: ``JSONLinkPaginator(next_url_path: next)``."""
+    _, _, settings = str(paginator).partition(": ")
+    return f"{type(paginator).__name__}({settings})" if settings else type(paginator).__name__
 
 
 def _is_url(value: str) -> bool:
@@ -118,6 +143,7 @@ class CursorPaginator:
     """The extended dialect's cursor paginator (see the module docstring for why it is our own)."""
 
     name = "ExtendedCursorPaginator"
+    warning = None
 
     def __init__(self, spec: CursorSpec, *, primary_key: tuple[str, ...]) -> None:
         self.spec = spec

@@ -335,7 +335,7 @@ class Run:
         log.warning("resource '%s': %s", spec.name, message)
 
     def _fail(self, spec: ResourceSpec, message: str) -> Outcome:
-        log.error("resource '%s' failed: %s", spec.name, message)
+        log.error("resource '%s' failed: %s", spec.name, message, extra={"restloom_in_report": True})
         self._failed[spec.name] = message
         self.report.finish(spec.name, error=message)
         return Outcome("failed", message)
