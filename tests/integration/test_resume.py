@@ -3,61 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-import yaml
 
 from restloom.testing import serve
-
-CONFIG = {
-    "client": {"base_url": "http://placeholder.invalid",
-               "auth": {"type": "api_key", "name": "api_key", "api_key": {"secret": "zendesk_api_key"},
-                        "location": "query"}},
-    "resources": [{
-        "name": "calls", "primary_key": "id", "write_disposition": "merge",
-        "endpoint": {
-            "path": "v1/stats/incremental/calls", "data_selector": "calls",
-            "paginator": {"type": "cursor", "cursor_path": "next_page", "stop_condition": "response.count < 4"},
-            "incremental": {"cursor_path": "updated_at", "start_param": "start_time",
-                            "initial_value": "2024-01-01T00:00:00Z", "convert": "epoch_seconds"},
-        },
-    }],
-}
-
-
-def _restloom() -> str:
-    return shutil.which("restloom") or str(Path(sys.executable).parent / "restloom")
-
-
-def _start(api: Any, tmp_path: Path, **env: str) -> subprocess.Popen[str]:
-    config = tmp_path / "calls.yaml"
-    config.write_text(yaml.safe_dump(CONFIG), encoding="utf-8")
-    environ = {**os.environ, "ZENDESK_API_KEY": api.secrets["api_key"], "RESTLOOM_STEP_MARKERS": "1",
-               "RESTLOOM_RETRY_WAIT_SCALE": "0", **env}
-    return subprocess.Popen([_restloom(), "run", str(config), "--pipeline-name", "resume", "--base-url", api.base_url],
-                            cwd=tmp_path, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _wait_for_marker(process: subprocess.Popen[str], step: str) -> None:
-    assert process.stderr is not None
-    for line in process.stderr:
-        if line.strip() == f"restloom step: {step}":
-            return
-    raise AssertionError(f"the run ended before step {step}")
-
-
-def _kill(process: subprocess.Popen[str]) -> None:
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
+from tests.integration.crashkit import kill9, restloom_command, start_calls_run, wait_for_marker
 
 
 def _landed(tmp_path: Path) -> list[tuple[str, Any]]:
@@ -69,22 +24,22 @@ def _landed(tmp_path: Path) -> list[tuple[str, Any]]:
 def test_killed_run_then_rerun_has_exactly_the_dataset(tmp_path: Path, kill_at: str) -> None:
     """Killed mid-extract, before normalize, before load or while loading: the rerun has every record once."""
     with serve("zendesk_talk", size=60, seed=11, export_page_size=4, latency_ms=20) as api:
-        first = _start(api, tmp_path)
+        first = start_calls_run(api, tmp_path)
         first.communicate(timeout=120)
         assert first.returncode == 0
         api.mutate(seed=12)
         pause = {"normalize": "normalize", "load": "load"}.get(kill_at, "")
-        crashed = _start(api, tmp_path, RESTLOOM_PAUSE_AT=pause)
+        crashed = start_calls_run(api, tmp_path, RESTLOOM_PAUSE_AT=pause)
         if kill_at == "extract":
-            _wait_for_marker(crashed, "extract")
+            wait_for_marker(crashed, "extract")
             while sum(1 for r in api.requests if r.path.endswith("/calls")) < 20 and crashed.poll() is None:
                 time.sleep(0.01)
         else:
-            _wait_for_marker(crashed, "load" if kill_at == "during-load" else kill_at)
+            wait_for_marker(crashed, "load" if kill_at == "during-load" else kill_at)
             if pause:
                 time.sleep(0.2)  # let it reach the pause
-        _kill(crashed)
-        rerun = _start(api, tmp_path)
+        kill9(crashed)
+        rerun = start_calls_run(api, tmp_path)
         _, err = rerun.communicate(timeout=120)
         truth = sorted((r["id"], r["updated_at"]) for r in api.records("calls"))
     assert rerun.returncode == 0, err
@@ -96,20 +51,20 @@ def test_killed_run_then_rerun_has_exactly_the_dataset(tmp_path: Path, kill_at: 
 def test_state_show_and_reset(tmp_path: Path) -> None:
     """`state show` prints the stored cursor; `state reset --resource calls` makes the next run start over."""
     with serve("zendesk_talk", size=9, seed=13, export_page_size=4) as api:
-        run = _start(api, tmp_path)
+        run = start_calls_run(api, tmp_path)
         run.communicate(timeout=120)
         config = str(tmp_path / "calls.yaml")
         env = {**os.environ, "ZENDESK_API_KEY": api.secrets["api_key"]}
         last = max(r["updated_at"] for r in api.records("calls"))
-        show = subprocess.run([_restloom(), "state", "show", config, "--pipeline-name", "resume"], cwd=tmp_path,
+        show = subprocess.run([restloom_command(), "state", "show", config, "--pipeline-name", "resume"], cwd=tmp_path,
                               env=env, capture_output=True, text=True, timeout=60, check=False)
-        reset = subprocess.run([_restloom(), "state", "reset", config, "--pipeline-name", "resume",
+        reset = subprocess.run([restloom_command(), "state", "reset", config, "--pipeline-name", "resume",
                                 "--resource", "calls"], cwd=tmp_path, env=env, capture_output=True, text=True,
                                timeout=60, check=False)
-        shown_after = subprocess.run([_restloom(), "state", "show", config, "--pipeline-name", "resume"],
+        shown_after = subprocess.run([restloom_command(), "state", "show", config, "--pipeline-name", "resume"],
                                      cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
         api.clear_requests()
-        again = _start(api, tmp_path)
+        again = start_calls_run(api, tmp_path)
         again.communicate(timeout=120)
         first_window = next(r.query.get("start_time") for r in api.requests if r.path.endswith("/calls"))
     assert show.returncode == 0, show.stderr
