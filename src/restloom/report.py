@@ -104,6 +104,15 @@ class RunReport:
         for stats in closing:
             self._tell(stats)
 
+    def load_failed(self, reason: str) -> None:
+        """The load failed: every resource not already failed is failed too, none of its rows being loaded."""
+        with self._lock:
+            changed = [s for s in self.resources.values() if s.status != "failed"]
+            for stats in changed:
+                stats.status, stats.error = "failed", f"not loaded: {reason}"
+        for stats in changed:
+            self._tell(stats)
+
     @property
     def failed(self) -> list[ResourceStats]:
         """The resources that failed, in the order they were first seen."""

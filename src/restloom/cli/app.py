@@ -21,7 +21,6 @@ from restloom.cli.summary import failed_lines, print_summary, progress
 from restloom.config import load_file
 from restloom.config.models import Config
 from restloom.errors import ConfigError, PipelineBusy
-from restloom.text import truncate
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Declarative REST APIs into a database.")
 console = Console()
@@ -63,9 +62,21 @@ def run(  # noqa: PLR0917 (typer passes options positionally)
     """Sync every resource of CONFIG_FILE into the destination and print what landed."""
     config = _load(config_file, base_url=base_url)
     name = pipeline_name or config_file.stem.replace("-", "_")
+    _refuse_catalog_clash(destination, name, dataset_name)
     code = _sync(config, pipeline_name=name, destination=_destination(destination, name), dataset_name=dataset_name,
                  resources=[r.strip() for r in resources.split(",")] if resources else None)
     raise typer.Exit(code)
+
+
+def _refuse_catalog_clash(destination: str, pipeline_name: str, dataset_name: str | None) -> None:
+    """DuckDB names a database file's catalog after the file, so a dataset (schema) of the same name makes
+    every statement ambiguous: refused before any request, exit 2."""
+    if destination == "duckdb" and dataset_name is not None and dataset_name.lower() == pipeline_name.lower():
+        err_console.print(f"--dataset-name '{dataset_name}' is the name of the DuckDB file {pipeline_name}.duckdb: "
+                          "DuckDB cannot tell the file's catalog from the dataset; choose another dataset name "
+                          f"(the default is {pipeline_name}_data) or another --pipeline-name",
+                          highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(2)
 
 
 def _sync(config: Config, **kwargs: Any) -> int:
@@ -81,11 +92,11 @@ def _sync(config: Config, **kwargs: Any) -> int:
         err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         return 3
     except Exception as exc:
+        report.load_failed("the load failed (below)")
         print_summary(console, report)
         _print_failures(report)
         reason = Redactor(secrets=tuple(config.secret_values)).text(str(exc))
-        err_console.print(f"[red]load failed[/]: {escape(f'{type(exc).__name__}: {truncate(reason, 500)}')}",
-                          highlight=False)
+        err_console.print(f"[red]load failed[/]: {escape(f'{type(exc).__name__}: {reason}')}", highlight=False)
         return 1
     print_summary(console, result.report, loaded=result.loaded)
     _print_failures(result.report)
