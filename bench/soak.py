@@ -30,7 +30,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.integration.crashkit import restloom_command
+from tests.integration.commands import restloom_command
 from tests.seeds import seed_code
 
 from restloom.catalog import catalog_names

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import yaml
+
+from tests.integration.commands import restloom_command
 
 CALLS_CONFIG = {
     "client": {"base_url": "http://placeholder.invalid",
@@ -28,11 +28,6 @@ CALLS_CONFIG = {
     }],
 }
 """Zendesk's incremental calls export: a merge table with a nested table (``calls__quality_issues``)."""
-
-
-def restloom_command() -> str:
-    """The ``restloom`` script of this environment."""
-    return shutil.which("restloom") or str(Path(sys.executable).parent / "restloom")
 
 
 def start_calls_run(api: Any, workdir: Path, *, pipeline: str = "resume", **env: str) -> subprocess.Popen[str]:

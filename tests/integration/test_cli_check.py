@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.integration.commands import restloom_command
 from tests.seeds import seed_code
 
 SECRET_ENV = {"API_KEY": "dummy", "API_TOKEN": "dummy", "USERNAME": "dummy"}
 TOKEN_VAR = "RESTLOOM_CLI_TEST_TOKEN"
 
-
-def restloom_command() -> str:
-    """The installed ``restloom`` script of this environment."""
-    beside = Path(sys.executable).parent / "restloom"
-    found = str(beside) if beside.is_file() else shutil.which("restloom")
-    assert found, "the restloom script is not installed"
-    return found
 
 
 def run_check(

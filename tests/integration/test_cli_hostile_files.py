@@ -11,7 +11,7 @@ import pytest
 
 from restloom.config import load_file
 from restloom.errors import ConfigError
-from tests.integration.test_cli_check import restloom_command
+from tests.integration.commands import restloom_command
 
 HEAD = "invalid config: 1 problem\n  - "
 CURSOR = "{client: {base_url: 'http://127.0.0.1:9/'}, resources: [{name: a, endpoint: {path: a, paginator: %s}}]}\n"

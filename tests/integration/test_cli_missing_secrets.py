@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli_check import restloom_command
+from tests.integration.commands import restloom_command
 
 PYTHON_CONFIG = '''import dlt
 

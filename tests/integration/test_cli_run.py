@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
 from restloom.testing import serve
+from tests.integration.commands import restloom_command
 from tests.seeds import seed_code
 
 ENV_NAMES = {"yousign": {"api_key": "API_KEY"}, "zendesk_talk": {"api_key": "API_KEY"}}
 
 
 def _run(args: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    restloom = shutil.which("restloom") or str(Path(sys.executable).parent / "restloom")
+    restloom = restloom_command()
     return subprocess.run([restloom, *args], cwd=cwd, env={**os.environ, "COLUMNS": "200", **env},
                           capture_output=True, text=True, timeout=180, check=False)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from restloom.cli.app import _sync
 from restloom.config import parse
 from restloom.config.models import RetryPolicy
 from restloom.testing import serve
+from tests.integration.commands import restloom_command
 
 
 def _contacts(api: Any) -> dict[str, Any]:
@@ -27,7 +26,7 @@ def _contacts(api: Any) -> dict[str, Any]:
 
 def test_dataset_named_like_the_duckdb_file_is_refused_before_any_request(tmp_path: Path) -> None:
     """`restloom run good.json --dataset-name good` exits 2 with a message naming the clash; no request is made."""
-    restloom = shutil.which("restloom") or str(Path(sys.executable).parent / "restloom")
+    restloom = restloom_command()
     with serve("yousign", size=3, seed=1) as api:
         config = tmp_path / "good.json"
         config.write_text(json.dumps(_contacts(api)), encoding="utf-8")

@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from restloom.testing import serve
-from tests.integration.crashkit import kill9, restloom_command, start_calls_run, wait_for_marker
+from tests.integration.commands import restloom_command
+from tests.integration.crashkit import kill9, start_calls_run, wait_for_marker
 
 
 def _landed(tmp_path: Path) -> list[tuple[str, Any]]:

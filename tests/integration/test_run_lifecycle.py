@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from restloom import rest_api_source
 from restloom.config import parse
 from restloom.engine.run import REDACTED_LOGGERS, Outcome, Run
 from restloom.testing import Fault, FaultPlan, serve
+from tests.integration.commands import restloom_command
 from tests.integration.configs import yousign_followers
 
 TOKEN_VAR = "RESTLOOM_LIFECYCLE_TEST_TOKEN"
@@ -87,7 +86,7 @@ resources:
 
 
 def _cli(config: Path, api: Any, **env: str) -> subprocess.CompletedProcess[str]:
-    restloom = shutil.which("restloom") or str(Path(sys.executable).parent / "restloom")
+    restloom = restloom_command()
     environ = {**os.environ, TOKEN_VAR: api.secrets["api_key"], "COLUMNS": "200", **env}
     return subprocess.run([restloom, "run", str(config)], cwd=config.parent, env=environ, capture_output=True,
                           text=True, timeout=180, check=False)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from restloom.testing import serve
+from tests.integration.commands import restloom_command
 
 AUTO_FALLBACK = ("no paginator given and none detected in the first response: fallback paginator used: "
                  "SinglePagePaginator, only the first page is read; please provide the paginator manually "
@@ -24,7 +23,7 @@ AUTO_GUESS = ("no paginator given; detected JSONResponseCursorPaginator(cursor_p
 
 def _restloom(args: list[str], *, cwd: Path, columns: int = 200,
               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    restloom = shutil.which("restloom") or str(Path(sys.executable).parent / "restloom")
+    restloom = restloom_command()
     env = {**os.environ, "COLUMNS": str(columns), "RESTLOOM_RETRY_WAIT_SCALE": "0", **(env or {})}
     return subprocess.run([restloom, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=180,
                           check=False)

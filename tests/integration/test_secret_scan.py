@@ -14,7 +14,7 @@ import duckdb
 import yaml
 
 from restloom.testing import serve
-from tests.integration.test_cli_check import restloom_command
+from tests.integration.commands import restloom_command
 
 ACCESS_KEY = "MARKER-access-key-7f3c9a"
 HEADER_SECRET = "MARKER-header-secret-51bd"
