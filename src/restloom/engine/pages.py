@@ -118,9 +118,9 @@ def _end_ahead(source: PageSource, ahead: PagesAhead, *, pages: int) -> None:
     if ahead.missed:
         _warn(source, f"the list went on past the {announced} pages its first page announced (the total changed "
                       f"while reading); the pages after them were read one at a time")
-    elif ahead.unused and pages < announced:
+    elif pages < announced:
         _warn(source, f"the list ended at page {pages}, before the {announced} pages its first page announced "
-                      f"(the total changed while reading); {ahead.unused} pages read ahead were discarded")
+                      f"(the total changed while reading); the pages requested ahead past it were discarded")
 
 
 def _warn(source: PageSource, message: str) -> None:
