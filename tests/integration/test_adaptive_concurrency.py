@@ -31,7 +31,7 @@ def test_the_default_bound_grows_while_answers_are_fast_and_an_explicit_one_is_a
     for explicit in (None, 8):
         with serve("yousign", size=60, seed=11, latency_ms=200) as api:
             config = parse(yousign_followers(api), concurrency=explicit, retry_base=RetryPolicy(wait_scale=0))
-            children, run = _followers(api, config)
+            children, _run = _followers(api, config)
             assert children == _truth(api)
             peaks[explicit] = api.peak_in_flight
     assert peaks[None] >= 24
@@ -47,7 +47,8 @@ def test_a_503_halves_the_bound_once_per_round_trip() -> None:
         children, run = _followers(api, config)
         log = api.requests
         truth = _truth(api)
-    assert sorted(children) == sorted(truth) and children == truth
+    assert sorted(children) == sorted(truth)
+    assert children == truth
     failed = [record.path for record in log if record.fault == "503"]
     assert len(failed) == 3
     first_retry = min(i for i, record in enumerate(log) if record.path in failed and record.status == 200)

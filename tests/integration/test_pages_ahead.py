@@ -37,7 +37,8 @@ def test_offset_pages_after_the_first_are_in_flight_together() -> None:
         peak = api.peak_in_flight
     assert ids == [record["id"] for record in api.records("items")]
     offsets = [int(record.query["offset"]) for record in log]
-    assert offsets[0] == 0 and sorted(offsets[1:]) == [5, 10, 15, 20]
+    assert offsets[0] == 0
+    assert sorted(offsets[1:]) == [5, 10, 15, 20]
     assert peak == 4
     assert warnings == []
 
@@ -51,7 +52,8 @@ def test_page_number_pages_come_concurrently_and_in_order() -> None:
         pages = [int(record.query["page"]) for record in api.requests]
         peak = api.peak_in_flight
     assert ids == [record["id"] for record in api.records("items")]
-    assert pages[0] == 1 and sorted(pages[1:]) == [2, 3, 4, 5, 6]
+    assert pages[0] == 1
+    assert sorted(pages[1:]) == [2, 3, 4, 5, 6]
     assert peak == 5
     assert warnings == []
 

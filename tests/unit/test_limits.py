@@ -46,7 +46,8 @@ def test_clearly_rising_latency_halves_the_bound_and_slow_answers_do_not_grow_it
     assert (aimd.bound, aimd.cuts) == (12, 0)
     for step in range(10):
         aimd.observe(sent_at=2.0 + step, now=3.0 + step, latency=1.0, throttled=False)
-    assert aimd.cuts >= 1 and aimd.bound <= 6
+    assert aimd.cuts >= 1
+    assert aimd.bound <= 6
 
 
 def test_an_explicit_concurrency_is_the_ceiling_the_default_may_grow() -> None:

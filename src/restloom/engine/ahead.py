@@ -70,7 +70,7 @@ def _at(paginator: RangePaginator, request: Request, value: int) -> Request:
     if paginator.param_body_path:
         RangePaginator._update_request_with_body_path(moved, paginator.param_body_path, value)
     else:
-        RangePaginator._update_request_with_param_name(moved, paginator.param_name, value)
+        RangePaginator._update_request_with_param_name(moved, paginator.param_name or "", value)
     return moved
 
 

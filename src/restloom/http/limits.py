@@ -8,7 +8,7 @@ API can take, and must slow down *before* the limit.
 - ``Aimd``: starts at the run's ``concurrency``; each fast, un-throttled response raises the bound — by 1
   until the first back-off (slow start: it doubles per round trip), by ``1/bound`` after (one per round
   trip) — up to ``ceiling``; a 429 or 503, or latency clearly above the fastest seen (smoothed latency
-  over ``RISE_FACTOR`` × fastest + ``RISE_MARGIN_S``), halves it, at most once per round trip.
+  over ``RISE_FACTOR`` times the fastest + ``RISE_MARGIN_S``), halves it, at most once per round trip.
 - ``RateBudget``: ``RateLimit-Limit/Remaining/Reset`` (Persona, the IETF draft), ``X-RateLimit-*`` with
   a reset in seconds or as an epoch, and unit windows without a reset (Yousign's
   ``X-RateLimit-Remaining-Minute``: the reset is taken as a whole unit after the count was last seen to
