@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from restloom.config.models import Config, PaginatorSpec, ResourceSpec
+from restloom.http.limits import ADAPTIVE_CEILING
 from restloom.sensitive import mask_userinfo
 
 
@@ -53,10 +54,17 @@ def describe_resource(spec: ResourceSpec) -> list[str]:
     return lines
 
 
+def _concurrency(config: Config) -> str:
+    """``8 (adaptive, up to 32)`` by default; the number alone when the user set it (a hard cap)."""
+    if config.concurrency_fixed:
+        return str(config.concurrency)
+    return f"{config.concurrency} (adaptive, up to {max(config.concurrency, ADAPTIVE_CEILING)})"
+
+
 def describe_config(config: Config) -> str:
     """The whole report of ``restloom check``."""
     lines = [f"config OK: {len(config.resources)} resources, base URL {mask_userinfo(config.client.base_url)}, "
-             f"concurrency {config.concurrency}"]
+             f"concurrency {_concurrency(config)}"]
     for spec in config.resources:
         lines.extend(describe_resource(spec))
     lines.extend(f"notice: {notice}" for notice in config.notices)

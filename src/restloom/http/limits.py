@@ -182,7 +182,6 @@ class OriginGate:
         self.peak = 0
         self.sent = 0
         self.last_send = -math.inf
-        self.paced_s = 0.0
 
     @contextmanager
     def slot(self, *, pace: bool) -> Iterator[Ticket]:
@@ -197,7 +196,6 @@ class OriginGate:
 
     def _enter(self, pace: bool) -> Ticket:
         with self._cond:
-            started = self._clock()
             while True:
                 now = self._clock()
                 if self.in_flight >= self.aimd.bound:
@@ -212,7 +210,6 @@ class OriginGate:
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
             self.last_send = now
-            self.paced_s += now - started
             return Ticket(seq=self.sent, sent_at=now)
 
     def done(self, ticket: Ticket, *, status: int | None, headers: Mapping[str, str] | None) -> None:
