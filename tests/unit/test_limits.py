@@ -103,3 +103,17 @@ def test_figures_from_an_older_request_do_not_replace_newer_ones() -> None:
     budget = _budget(5, seq=7)
     budget.observe({"ratelimit-limit": "20", "ratelimit-remaining": "19", "ratelimit-reset": "1"}, seq=3, now=10.2)
     assert budget.windows["ratelimit"].remaining == 5
+
+
+def test_a_unit_window_without_a_reset_resets_a_whole_unit_after_its_count_last_rose() -> None:
+    """Yousign says only limit and remaining per minute: the reset is taken as 60 s after the figures were
+    first seen (or last rose), never earlier than the real one."""
+    budget = RateBudget()
+    figures = {"x-ratelimit-limit-minute": "60", "x-ratelimit-remaining-minute": "10"}
+    budget.observe(figures, seq=1, now=100.0)
+    assert budget.windows["x-ratelimit-minute"].reset_at == 160.0
+    budget.observe({**figures, "x-ratelimit-remaining-minute": "9"}, seq=2, now=101.0)
+    assert budget.windows["x-ratelimit-minute"].reset_at == 160.0  # falling: the same window
+    assert budget.wait(now=101.0, sent=2, in_flight=0, last_send=101.0) == pytest.approx(59.0 / 9)
+    budget.observe({**figures, "x-ratelimit-remaining-minute": "59"}, seq=3, now=130.0)
+    assert budget.windows["x-ratelimit-minute"].reset_at == 190.0  # rose: a new window began
