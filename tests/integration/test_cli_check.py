@@ -247,7 +247,8 @@ def test_check_resolves_a_secret_reference_from_the_environment(tmp_path: Path) 
     result = run_check(config, env={TOKEN_VAR: "tok_VERY_SECRET_123"})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "config OK: 1 resources, base URL https://api.example.com/v1/, concurrency 8 (adaptive, up to 32)"
+    assert lines[0] == ("config OK: 1 resources, base URL https://api.example.com/v1/, "
+                        "concurrency 8 (adaptive, up to 32)")
     assert "  auth: bearer; retries: up to 5 on 429, 500, 502, 503, 504" in lines
     assert "tok_VERY_SECRET_123" not in result.stdout + result.stderr
 
