@@ -112,7 +112,8 @@ def test_resources_with_different_params_do_not_share(run_sync: Sync, tmp_path: 
         result = run_sync(config)
         truth = api.ground_truth("accounts")
         log = sorted(tuple(sorted(r.query.items())) for r in api.requests if r.path == "/accounts")
-    assert len(log) == 6 and len(set(log)) == 6  # 15 accounts, 10 a page: two pages and the empty one, each
+    assert len(log) == 6  # 15 accounts, 10 a page: two pages and the empty one, for each resource
+    assert len(set(log)) == 6
     assert sum("filter[status]" in dict(q) for q in log) == 3
     for name in ("accounts", "accounts_again"):
         _assert_exact(result, name, truth)
