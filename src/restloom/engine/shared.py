@@ -184,7 +184,7 @@ class SharedPages:
             entry.ready.set()
             raise
         with self._lock:
-            entry.page = page
+            entry.page = Page(page.response, None, ignored=page.ignored)  # the bytes; not the sender's records
             self._drop_if_done(key, entry)
         entry.ready.set()
         return page
