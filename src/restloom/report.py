@@ -19,6 +19,8 @@ class ResourceStats:
     pages: int = 0
     requests: int = 0
     retries: int = 0
+    shared: int = 0
+    """Pages taken from a request another resource made (identical request: sent once, counted there)."""
     started: float | None = None
     finished: float | None = None
     status: str = "pending"
@@ -55,7 +57,8 @@ class RunReport:
                 stats.started = time.monotonic()
                 stats.status = "running"
 
-    def count(self, name: str, *, rows: int = 0, pages: int = 0, requests: int = 0, retries: int = 0) -> None:
+    def count(self, name: str, *, rows: int = 0, pages: int = 0, requests: int = 0, retries: int = 0,
+              shared: int = 0) -> None:
         """Add to the counters of ``name``."""
         with self._lock:
             stats = self.resources.setdefault(name, ResourceStats(name))
@@ -63,6 +66,7 @@ class RunReport:
             stats.pages += pages
             stats.requests += requests
             stats.retries += retries
+            stats.shared += shared
             stats.finished = time.monotonic()
 
     def warn(self, name: str, message: str) -> None:

@@ -67,6 +67,8 @@ SEED_EXPECTATIONS = {
             "  records: data; primary key: id; write: merge",
             "  auth: bearer; retries: up to 5 on 429, 500, 502, 503, 504",
             "  timeouts: connect 10 s, read 60 s, total 300 s",
+            "  shares its requests with workflow_runs: a request they make alike is sent once",
+            "  shares its requests with workflows_run: a request they make alike is sent once",
             "notice: resources 'workflows_run' and 'workflow_runs' read the same endpoint '/workflow-runs'; "
             "both load",
         ],
@@ -145,6 +147,8 @@ SEED_EXPECTATIONS = {
             "  pages: cursor from cursor_path next_page, followed as the next URL; "
             "stops when response.get('count', {}) <= 1",
             "  GET /v1/stats/incremental/calls",
+            "  shares its requests with ivr_menus, ivr_routes: a request they make alike is sent once",
+            "  shares its requests with ivrs, ivr_routes: a request they make alike is sent once",
         ],
     ),
 }

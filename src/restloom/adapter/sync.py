@@ -57,6 +57,7 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
             if resources:
                 source = source.with_resources(*resources)
                 selected = set(source.selected_resources)
+                run.select(selected)
                 report.notices[:] = [n for n in report.notices if set(notice_resources(n)) <= selected]
             try:
                 normalize_info, load_info = run_steps(pipeline, source, refresh=refresh)

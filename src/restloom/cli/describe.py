@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from restloom.config.models import Config, PaginatorSpec, ResourceSpec
+from restloom.engine.shared import share_groups
 from restloom.sensitive import mask_userinfo
 
 
@@ -57,7 +58,11 @@ def describe_config(config: Config) -> str:
     """The whole report of ``restloom check``."""
     lines = [f"config OK: {len(config.resources)} resources, base URL {mask_userinfo(config.client.base_url)}, "
              f"concurrency {config.concurrency}"]
+    groups = {name: group for group in share_groups(config.resources) for name in group}
     for spec in config.resources:
         lines.extend(describe_resource(spec))
+        if spec.name in groups:
+            others = ", ".join(name for name in groups[spec.name] if name != spec.name)
+            lines.append(f"  shares its requests with {others}: a request they make alike is sent once")
     lines.extend(f"notice: {notice}" for notice in config.notices)
     return "\n".join(lines)

@@ -19,7 +19,7 @@ import logging
 import queue
 import re
 import threading
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
@@ -28,6 +28,7 @@ from typing import Any, Literal
 from restloom.config.models import AuthSpec, Config, ResourceSpec
 from restloom.engine.pages import PageSource, check_primary_key, iter_pages, missing_key_fields
 from restloom.engine.render import parent_column_names, parent_columns
+from restloom.engine.shared import SharedPages, share_groups
 from restloom.engine.storable import storable_rows
 from restloom.errors import ResourceError
 from restloom.http.auth import AuthFactory, auth_secrets, build_auth, default_auth_registry
@@ -158,6 +159,11 @@ class Run:
                                      is_secret=self.redactor.is_secret)
         self.fetcher = Fetcher(concurrency=config.concurrency, report=self.report, redactor=self.redactor,
                                session=config.client.session, scope=self.scope)
+        self.shared: dict[str, SharedPages] = {}
+        """Resource name -> the group of resources making the same requests it is in (``engine.shared``)."""
+        for names in share_groups(config.resources):
+            group = SharedPages(names)
+            self.shared.update(dict.fromkeys(names, group))
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> Run:
@@ -194,6 +200,8 @@ class Run:
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
+            for group in self.shared.values():
+                group.clear()
             self.fetcher.close()
 
     @staticmethod
@@ -239,7 +247,15 @@ class Run:
     def page_source(self, spec: ResourceSpec) -> PageSource:
         """What the page loop of ``spec`` needs from this run."""
         return PageSource(spec=spec, base_url=self.config.client.base_url, fetcher=self.fetcher,
-                          report=self.report, auth=self.auth_for(spec.endpoint.auth), scope=self.scope)
+                          report=self.report, auth=self.auth_for(spec.endpoint.auth), scope=self.scope,
+                          shared=self.shared.get(spec.name))
+
+    def select(self, names: Iterable[str]) -> None:
+        """Only the resources ``names`` will run (dlt's ``with_resources``): no response is kept for another."""
+        chosen = set(names)
+        for name, group in self.shared.items():
+            if name not in chosen:
+                group.finish(name)
 
     # -- streams --------------------------------------------------------------------------------
     def pages(self, spec: ResourceSpec, window: Window = NO_WINDOW) -> Stream:
@@ -255,6 +271,8 @@ class Run:
         try:
             self.report.start(spec.name)
             source = self.page_source(spec)
+            if source.shared is not None:
+                source.shared.begin(spec.name)
             pages = prefetch(lambda: iter_pages(source, extra_params=window.params,
                                                 placeholders=window.placeholders))
             outcome = yield from self._contained(spec, (Batch(rows) for rows in pages))
@@ -262,6 +280,8 @@ class Run:
                 self.report.finish(spec.name)
             return outcome
         finally:
+            if spec.name in self.shared:
+                self.shared[spec.name].finish(spec.name)
             self._release()
 
     def _children(self, spec: ResourceSpec, parent_page: list[Any],
@@ -337,6 +357,8 @@ class Run:
     def _fail(self, spec: ResourceSpec, message: str) -> Outcome:
         log.error("resource '%s' failed: %s", spec.name, message, extra={"restloom_in_report": True})
         self._failed[spec.name] = message
+        if spec.name in self.shared:  # a failed child takes no more pages
+            self.shared[spec.name].finish(spec.name)
         self.report.finish(spec.name, error=message)
         return Outcome("failed", message)
 
