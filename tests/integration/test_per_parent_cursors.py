@@ -7,6 +7,7 @@ entries older than the newest entries of the accounts before it.
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,8 @@ def test_each_parent_is_asked_from_its_own_cursor_and_a_new_one_from_initial_val
         since_2 = _since(api)
         truth, final = _truth(api), _last_values(api)
         history = [e["at"] for e in api.children("entries")[new]]
-    assert first.ok and second.ok
+    assert first.ok
+    assert second.ok
     assert since_1 == {"acc-1": INITIAL, "acc-2": INITIAL}
     assert min(history) < min(last.values())  # the new account's history is older than the others' cursors
     assert since_2 == {"acc-1": last["acc-1"], "acc-2": last["acc-2"], new: INITIAL}
@@ -82,3 +84,108 @@ def test_each_parent_is_asked_from_its_own_cursor_and_a_new_one_from_initial_val
 
 def _last_values(api: SimulatedAPI) -> dict[str, str]:
     return {account: max(e["at"] for e in entries) for account, entries in api.children("entries").items()}
+
+
+def test_with_one_shared_cursor_a_new_parent_loses_its_older_history_as_in_dlt(run_sync: Sync) -> None:
+    """The same scenario with ``per_parent: false`` (dlt's single cursor): run 2 asks every account (one
+    parent page) from the one cursor run 1 reached, so the new account's entries older than it never load."""
+    with serve("ledger", size=2, seed=3) as api:
+        run_sync(_config(api, per_parent=False), pipeline_name="p")
+        last = _last_values(api)
+        [new] = _grow(api)
+        api.clear_requests()
+        second = run_sync(_config(api, per_parent=False), pipeline_name="p")
+        since = _since(api)
+        history = api.children("entries")[new]
+        truth = _truth(api)
+    lost = {e["id"] for e in history if e["at"] < since[new]}
+    assert set(since.values()) == {max(last.values())}
+    assert lost  # the new account's older history
+    assert _entry_ids(second) == sorted(set(truth) - lost)
+    assert "incremental" in second.pipeline.state["sources"]["rest_api"]["resources"]["entries"]
+    assert STATE_KEY not in second.pipeline.state["sources"]["rest_api"]["resources"]["entries"]
+
+
+def test_the_window_placeholder_and_lookback_are_per_parent(run_sync: Sync) -> None:
+    """``{incremental.start_value}`` in a child param is each parent's own start; ``lookback`` moves each
+    parent's start back from its own last value (and the re-read entries merge once)."""
+    with serve("ledger", size=2, seed=3) as api:
+        config = _config(api, lookback=7200)
+        del config["resources"][1]["endpoint"]["incremental"]["start_param"]
+        config["resources"][1]["endpoint"]["params"] = {"since": "{incremental.start_value}"}
+        run_sync(config, pipeline_name="p")
+        last = _last_values(api)
+        [new] = _grow(api)
+        api.clear_requests()
+        second = run_sync(config, pipeline_name="p")
+        since, truth = _since(api), _truth(api)
+    two_hours_before = {account: _iso(_epoch(value) - 7200) for account, value in last.items()}
+    assert since == {**two_hours_before, new: INITIAL}
+    assert _entry_ids(second) == truth
+    assert table_rows(second, "entries", "COUNT(*)") == [(len(truth),)]
+
+
+def _epoch(stamp: str) -> int:
+    return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_failed_child_holds_only_its_parents_entry(run_sync: Sync) -> None:
+    """The entries of the last account fail (retries exhausted): the accounts read before it advance, its
+    own entry stays; the next run asks it from its old value and the table ends exact."""
+    with serve("ledger", size=3, seed=3) as api:
+        run_sync(_config(api), pipeline_name="p")
+        before = _last_values(api)
+        _grow(api)
+        api.clear_requests()
+        api.set_faults(FaultPlan(schedule={("/ledger/accounts/acc-3/entries", n): "503" for n in range(1, 30)}))
+        failed = run_sync(_config(api), pipeline_name="p")
+        api.set_faults(None)
+        grown = _last_values(api)
+        state = resource_states(failed.pipeline)["entries"]["at"]["last_values"]
+        api.clear_requests()
+        third = run_sync(_config(api), pipeline_name="p")
+        since, truth = _since(api), _truth(api)
+    assert [s.name for s in failed.report.failed] == ["entries"]
+    assert state == {KEY.format("acc-1"): grown["acc-1"], KEY.format("acc-2"): grown["acc-2"],
+                     KEY.format("acc-3"): before["acc-3"]}
+    assert {k: v for k, v in since.items() if k in before} == {"acc-1": grown["acc-1"], "acc-2": grown["acc-2"],
+                                                                "acc-3": before["acc-3"]}
+    assert third.ok
+    assert _entry_ids(third) == truth
+
+
+def test_the_cursors_travel_with_the_destination(run_sync: Sync, tmp_path: Path) -> None:
+    """The per-parent entries are dlt state committed with the data: with the local pipeline gone, the
+    next run restores them from the DuckDB destination and asks each account from its own value."""
+    with serve("ledger", size=2, seed=3) as api:
+        run_sync(_config(api), pipeline_name="p")
+        last = _last_values(api)
+        shutil.rmtree(tmp_path / "pipelines" / "p")
+        api.clear_requests()
+        again = run_sync(_config(api), pipeline_name="p")
+        since = _since(api)
+    assert since == last
+    assert again.loaded.get("entries", 0) == 0
+    with dlt.pipeline(pipeline_name="p", pipelines_dir=str(tmp_path / "pipelines")).sql_client() as client:
+        [[stored]] = client.execute_sql("SELECT COUNT(*) FROM _dlt_pipeline_state")
+    assert stored >= 1
+
+
+def test_state_show_and_reset_cover_the_cursors_per_parent(run_sync: Sync) -> None:
+    """``describe_states`` lists the count and the first entries; ``reset`` forgets every entry, so the next
+    run asks each account from initial_value again."""
+    with serve("ledger", size=5, seed=3) as api:
+        first = run_sync(_config(api), pipeline_name="p")
+        last = _last_values(api)
+        lines = describe_states(resource_states(first.pipeline), ["accounts", "entries"])
+        assert reset(first.pipeline, ["entries"]) == ["entries"]
+        api.clear_requests()
+        run_sync(_config(api), pipeline_name="p")
+        since = _since(api)
+    shown = ", ".join(f"{KEY.format(f'acc-{n}')} last_value={last[f'acc-{n}']!r}" for n in (1, 2, 3))
+    assert lines == ["accounts: no cursor stored", f"entries: at per parent, 5 parents: {shown} (and 2 more)"]
+    assert since == dict.fromkeys(last, INITIAL)
