@@ -6,7 +6,10 @@ entries older than the newest entries of the accounts before it.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,8 +18,11 @@ import dlt
 
 from restloom.adapter.perparent import STATE_KEY
 from restloom.adapter.state import describe_states, reset, resource_states
+from restloom.cli.describe import describe_config
+from restloom.config import parse
 from restloom.testing import FaultPlan, SimulatedAPI, serve
 from tests.conftest import Sync, table_rows
+from tests.integration.commands import restloom_command
 
 INITIAL = "2020-01-01T00:00:00Z"
 KEY = '{{"resources.accounts.id":"{}"}}'
@@ -189,3 +195,33 @@ def test_state_show_and_reset_cover_the_cursors_per_parent(run_sync: Sync) -> No
     shown = ", ".join(f"{KEY.format(f'acc-{n}')} last_value={last[f'acc-{n}']!r}" for n in (1, 2, 3))
     assert lines == ["accounts: no cursor stored", f"entries: at per parent, 5 parents: {shown} (and 2 more)"]
     assert since == dict.fromkeys(last, INITIAL)
+
+
+def test_check_says_which_children_keep_a_cursor_per_parent() -> None:
+    with serve("ledger", size=1) as api:
+        shared = _config(api, per_parent=False)
+        shared["resources"].append({**_config(api)["resources"][1], "name": "own"})
+        report = describe_config(parse(shared))
+    assert "  incremental on at\n" in report
+    assert "  incremental on at (one cursor per parent)" in report
+
+
+def test_restloom_state_show_and_reset_on_the_command_line(tmp_path: Path) -> None:
+    """``restloom state show`` prints the per-parent cursors, ``state reset --resource entries`` clears them."""
+    def restloom(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "RESTLOOM_RETRY_WAIT_SCALE": "0"}
+        return subprocess.run([restloom_command(), *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
+
+    with serve("ledger", size=2, seed=3) as api:
+        (tmp_path / "ledger.json").write_text(json.dumps(_config(api)), encoding="utf-8")
+        ran = restloom("run", "ledger.json")
+        last = _last_values(api)
+        shown = restloom("state", "show", "ledger.json")
+        cleared = restloom("state", "reset", "ledger.json", "--resource", "entries")
+        after = restloom("state", "show", "ledger.json")
+    assert ran.returncode == 0, ran.stderr
+    entries = ", ".join(f"{KEY.format(account)} last_value={value!r}" for account, value in last.items())
+    assert shown.stdout.splitlines() == ["accounts: no cursor stored", f"entries: at per parent, 2 parents: {entries}"]
+    assert cleared.stdout.strip() == "reset: entries"
+    assert after.stdout.splitlines() == ["accounts: no cursor stored", "entries: no cursor stored"]
