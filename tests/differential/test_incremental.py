@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +93,7 @@ EVENTS = {"name": "events", "include_from_parent": ["id"],
 
 
 def _shared_cursor(config: dict[str, Any]) -> dict[str, Any]:
+    config = copy.deepcopy(config)  # the factory hands out the module's EVENTS itself
     config["resources"][1]["endpoint"]["incremental"]["per_parent"] = False
     return config
 
