@@ -142,13 +142,15 @@ def run_side(sources: Callable[[], Any], *, name: str, tmp_path: Path, runs: int
 
 def differential(config_factory: ConfigFactory, *, tmp_path: Path, api: str = "generic", size: int = 23,
                  seed: int = 0, source_kwargs: Mapping[str, Any] | None = None,
-                 compare: bool = True, fan_out_paths: Collection[str] = (), runs: int = 1) -> Outcome:
+                 compare: bool = True, fan_out_paths: Collection[str] = (), runs: int = 1,
+                 restloom_only: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Outcome:
     """Run ``config_factory(api)`` on stock dlt, then on restloom, against one server; compare both.
 
     The factory is called once per side, so each gets its own config (dlt and restloom may keep
     paginator or auth objects). ``compare=False`` returns both sides unasserted, for a test about a
     deliberate difference. ``runs`` loads the config that many times into the same pipeline (its
-    incremental state carries over); the request logs then cover every run.
+    incremental state carries over); the request logs then cover every run. ``restloom_only`` changes
+    restloom's config alone (an option of the extended dialect that dlt would reject).
     """
     kwargs = dict(source_kwargs or {})
     with serve(api, size=size, seed=seed) as server:
@@ -157,7 +159,8 @@ def differential(config_factory: ConfigFactory, *, tmp_path: Path, api: str = "g
         dlt_log = server.requests
         server.clear_requests()
         restloom_side = run_side(
-            lambda: restloom.rest_api_source(dict(config_factory(server)), **kwargs, retry_wait_scale=0.0),
+            lambda: restloom.rest_api_source((restloom_only or dict)(dict(config_factory(server))), **kwargs,
+                                             retry_wait_scale=0.0),
             name="restloom_side", tmp_path=tmp_path, runs=runs)
         restloom_log = server.requests
     outcome = Outcome(

@@ -24,6 +24,7 @@ from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
 from restloom.adapter.front import DLT_SECTION, RunOptions, compile_config
+from restloom.adapter.perparent import ParentCursors
 from restloom.adapter.windows import (
     CursorLedger,
     dlt_incremental,
@@ -202,16 +203,20 @@ def _keyed_replace(spec: ResourceSpec) -> bool:
     return disposition == "replace" and bool(spec.primary_key)
 
 
-def _dlt_items(stream: Stream) -> Iterator[Any]:
-    """The stream's pages as dlt items; a batch whose merge key the engine chose carries it as a hint."""
+def _dlt_items(stream: Stream, cursors: ParentCursors | None = None) -> Iterator[Any]:
+    """The stream's pages as dlt items; a batch whose merge key the engine chose carries it as a hint.
+    With ``cursors`` (a child's cursor per parent), each parent's rows are kept to its window first."""
     hinted: tuple[str, ...] | None = None
     try:
         for batch in stream:
+            rows = batch.rows if cursors is None else cursors.take(batch.parent, batch.rows)
+            if cursors is not None and not rows:
+                continue
             if batch.primary_key is not None and batch.primary_key != hinted:
                 hinted = batch.primary_key
-                yield dlt.mark.with_hints(batch.rows, dlt.mark.make_hints(primary_key=list(hinted)))
+                yield dlt.mark.with_hints(rows, dlt.mark.make_hints(primary_key=list(hinted)))
             else:
-                yield batch.rows
+                yield rows
     finally:
         stream.close()  # dlt closing the generator early also stops the engine's threads for it
 
@@ -250,6 +255,15 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
             yield from _dlt_items(stream)
             ends.finish(spec.name, stream)
         return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
+
+    if incremental.per_parent:
+        def per_parent_children(parent_page: Any) -> Iterator[Any]:
+            cursors = ParentCursors.of_current_resource(spec)
+            stream = run.child_pages(spec, _as_page(parent_page), cursors.window)
+            yield from _dlt_items(stream, cursors)
+            ends.finish(spec.name, stream)
+        return dlt.transformer(per_parent_children, data_from=parent, name=spec.name, selected=spec.selected,
+                               **hints)
 
     def incremental_children(parent_page: Any, cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
         ends.cursors.track(spec.name, cursor)

@@ -50,7 +50,8 @@ def describe_resource(spec: ResourceSpec) -> list[str]:
         how = "implicit parent" if resolve.implicit else "resolve"
         lines.append(f"  parent: {resolve.resource}.{resolve.field} -> {{{resolve.placeholder}}} ({how})")
     if endpoint.incremental is not None:
-        lines.append(f"  incremental on {endpoint.incremental.cursor_path}")
+        per_parent = " (one cursor per parent)" if endpoint.incremental.per_parent else ""
+        lines.append(f"  incremental on {endpoint.incremental.cursor_path}{per_parent}")
     return lines
 
 

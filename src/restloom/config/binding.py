@@ -13,6 +13,7 @@ import string
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from restloom.config.incremental import settle_per_parent
 from restloom.config.issues import Issues, join
 from restloom.config.models import ResolveSpec, ResourceSpec
 
@@ -197,7 +198,8 @@ def bind_parents(
                        f"resource '{spec.name}' has no parent to include fields from: bind a path "
                        "placeholder to a parent resource, or remove include_from_parent")
         include = spec.include_from_parent or tuple(r.field for r in resolves if r.implicit)
-        bound.append(dataclasses.replace(spec, resolves=tuple(resolves), include_from_parent=include))
+        bound.append(settle_per_parent(dataclasses.replace(spec, resolves=tuple(resolves), include_from_parent=include),
+                                       issues))
     cycle = find_cycle({spec.name: spec.parent for spec in bound})
     if cycle:
         issues.add("resources", f"dependency cycle: {' -> '.join(cycle)}")

@@ -158,6 +158,8 @@ class IncrementalSpec:
     cursor_format: str | None = None
     lookback: float | None = None
     args: Mapping[str, Any] = field(default_factory=_empty)
+    per_parent: bool | None = None  # None until parent binding decides (True by default for a child)
+    config_path: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

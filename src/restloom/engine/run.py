@@ -15,6 +15,7 @@ whether the resource (or that parent page's children) loaded or failed and why.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import re
@@ -39,7 +40,7 @@ from restloom.report import RunReport
 from restloom.sensitive import origin
 from restloom.text import truncate
 
-__all__ = ["Batch", "Outcome", "Run", "Stream", "Window"]
+__all__ = ["Batch", "Outcome", "Run", "Stream", "Window", "Windows"]
 
 log = logging.getLogger("restloom")
 PREFETCH_PAGES = 4
@@ -54,10 +55,12 @@ _URL_IN_TEXT = re.compile(r"""(?:https?://|/[^\s"'<>?]*\?)[^\s"'<>]*[^\s"'<>;,.:
 @dataclass(frozen=True, slots=True)
 class Batch:
     """One page of records for the adapter. ``primary_key``: the key the engine merges this resource on
-    instead of the configured one (a child whose inherited key its rows lack), else None."""
+    instead of the configured one (a child whose inherited key its rows lack), else None. ``parent``: for
+    a child, the parent record these rows were requested for (a batch holds one parent's rows)."""
 
     rows: list[Any]
     primary_key: tuple[str, ...] | None = None
+    parent: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,8 @@ class Window:
 
 
 NO_WINDOW = Window(params={}, placeholders={})
+Windows = Window | Callable[[Any], Window]
+"""One window for every parent, or a function giving each parent record its own (a cursor per parent)."""
 
 
 class Stream(Iterator[Batch]):
@@ -262,8 +267,9 @@ class Run:
         """The pages of a top-level resource, fetched ahead on a thread of its own; failures contained."""
         return Stream(self._top_level(spec, window))
 
-    def child_pages(self, spec: ResourceSpec, parent_page: list[Any], window: Window = NO_WINDOW) -> Stream:
-        """The children of one parent page, fetched concurrently, yielded in parent order."""
+    def child_pages(self, spec: ResourceSpec, parent_page: list[Any], window: Windows = NO_WINDOW) -> Stream:
+        """The children of one parent page, fetched concurrently, yielded in parent order, one batch per
+        parent record (``Batch.parent``)."""
         return Stream(self._children(spec, parent_page, window))
 
     def _top_level(self, spec: ResourceSpec, window: Window) -> Generator[Batch, None, Outcome]:
@@ -285,7 +291,7 @@ class Run:
             self._release()
 
     def _children(self, spec: ResourceSpec, parent_page: list[Any],
-                  window: Window) -> Generator[Batch, None, Outcome]:
+                  window: Windows) -> Generator[Batch, None, Outcome]:
         self._acquire()
         try:
             self.report.start(spec.name)
@@ -295,13 +301,15 @@ class Run:
         finally:
             self._release()
 
-    def _fan_out(self, spec: ResourceSpec, parent_page: list[Any], window: Window) -> Iterator[Batch]:
+    def _fan_out(self, spec: ResourceSpec, parent_page: list[Any], window: Windows) -> Iterator[Batch]:
         source = self.page_source(spec)
+        # a window per parent is computed here, in parent order, before any request (not on the pool)
+        windows = [window(record) if callable(window) else window for record in parent_page]
 
-        def one_parent(record: Any) -> list[Any]:
+        def one_parent(record: Any, own: Window) -> list[Any]:
             rows: list[Any] = []
-            for page in iter_pages(source, parent=record, extra_params=window.params,
-                                   placeholders=window.placeholders):
+            for page in iter_pages(source, parent=record, extra_params=own.params,
+                                   placeholders=own.placeholders):
                 rows.extend(page)
             if spec.include_from_parent and rows:
                 extra = parent_columns(spec, record)
@@ -310,10 +318,10 @@ class Run:
 
         # fetched concurrently, handed on one parent at a time (dlt's incremental on a child then
         # advances between parents exactly as it does in dlt's rest_api)
-        for rows in self.pool.map(one_parent, parent_page):
+        for record, rows in zip(parent_page, self.pool.map(one_parent, parent_page, windows), strict=True):
             if rows:
                 self._child_key(spec, rows[0])
-                yield Batch(rows, self._keys.get(spec.name))
+                yield Batch(rows, self._keys.get(spec.name), parent=record)
 
     def _child_key(self, spec: ResourceSpec, row: Any) -> None:
         """Check a child's primary key on its first row; an inherited key it lacks falls back.
@@ -341,7 +349,7 @@ class Run:
             for batch in batches:
                 self.report.count(spec.name, rows=len(batch.rows))
                 rows = storable_rows(spec, batch.rows, lambda note: self._warn(spec, note))
-                yield batch if rows is batch.rows else Batch(rows, batch.primary_key)
+                yield batch if rows is batch.rows else dataclasses.replace(batch, rows=rows)
         except ResourceError as exc:
             return self._fail(spec, self.redactor.text(exc.reason))
         except Exception as exc:  # a bug or an unforeseen response: still only this resource fails
