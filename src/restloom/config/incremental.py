@@ -1,7 +1,8 @@
 """Parsing ``incremental`` blocks (and params of ``type: incremental``) into an IncrementalSpec.
 
 dlt's arguments pass through to ``dlt.sources.incremental``; restloom's own — ``convert`` by name,
-``cursor_format``, ``lookback``, ``step`` (``restloom.config.steps``) — are checked here (see ``restloom.adapter.windows``).
+``cursor_format``, ``lookback``, ``step`` (``restloom.config.steps``) — are checked here (see
+``restloom.adapter.windows`` and ``restloom.adapter.steps``).
 """
 
 from __future__ import annotations

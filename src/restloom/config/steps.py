@@ -13,6 +13,7 @@ Each malformed step gets one problem, at ``...incremental.step``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -47,7 +48,7 @@ def _amount(raw: Any) -> tuple[float, bool] | None:
         if match is None or int(match.group(1)) == 0:
             return None
         return int(match.group(1)) * SECONDS[match.group(2)], True
-    if isinstance(raw, int | float) and not isinstance(raw, bool) and raw > 0 and raw == raw and raw != float("inf"):
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw) and raw > 0:
         return raw, False
     return None
 
