@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from restloom.adapter.steps import describe_plan
 from restloom.config.models import Config, PaginatorSpec, ResourceSpec
 from restloom.sensitive import mask_userinfo
 
@@ -50,6 +53,8 @@ def describe_resource(spec: ResourceSpec) -> list[str]:
         lines.append(f"  parent: {resolve.resource}.{resolve.field} -> {{{resolve.placeholder}}} ({how})")
     if endpoint.incremental is not None:
         lines.append(f"  incremental on {endpoint.incremental.cursor_path}")
+        if endpoint.incremental.step is not None:
+            lines.append(f"  {describe_plan(endpoint.incremental, datetime.now(UTC))}")
     return lines
 
 

@@ -44,6 +44,11 @@ def print_summary(console: Console, report: RunReport, *, loaded: dict[str, int]
     """Print the summary table, then each warning and notice on its own line."""
     console.print(summary_table(report, loaded=loaded))
     for stats in report.resources.values():
+        if stats.windows:
+            plural = "s" if stats.windows > 1 else ""
+            console.print(f"{stats.name}: {stats.windows} window{plural}, {stats.windows_from} .. {stats.windows_to}",
+                          highlight=False, markup=False)
+    for stats in report.resources.values():
         for warning in stats.warnings:
             console.print(f"[yellow]warning[/] {stats.name}: {warning}")
     for notice in report.notices:
