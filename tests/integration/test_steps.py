@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dlt
 
-from restloom import rest_api_source, report_of
+from restloom import report_of, rest_api_source
 from restloom.testing import Fault, FaultPlan, serve
 from tests.conftest import Sync, table_rows
 
@@ -67,14 +68,16 @@ def test_five_windows_in_order_each_loaded_then_an_ordinary_incremental(run_sync
         second = run_sync(changes_config(api), pipeline_name="five")
         after = asked(api, "since", "until")
     assert windows == WINDOWS
-    assert all(per_window) and sum(len(ids) for ids in per_window) == len(truth) == 60
+    assert all(per_window)
+    assert sum(len(ids) for ids in per_window) == len(truth) == 60
     assert stored(first) == truth
     assert first.loaded["changes"] == 60
     stats = first.report.resources["changes"]
     assert (stats.windows, stats.windows_from, stats.windows_to, stats.windows_left) == (5, START, END, 0)
     assert stats.warnings == []
     assert after == [(END, None)]  # caught up: dlt's cursor from the last window's end, end_value no longer
-    assert second.landed["changes"] == 60 and second.loaded["changes"] == 0
+    assert second.landed["changes"] == 60
+    assert second.loaded["changes"] == 0
 
 
 def test_a_failing_fourth_window_keeps_three_committed_and_the_rerun_resumes_there(run_sync: Sync) -> None:
@@ -116,7 +119,7 @@ def test_epoch_seconds_cursor_steps_in_seconds(run_sync: Sync) -> None:
         windows = asked(api, "since_ts", "until_ts")
         truth = {r["id"]: r["updated_ts"] for r in api.records("items")}
     bounds = [start + 54000 * i for i in range(6)]
-    assert windows == [(str(low), str(high)) for low, high in zip(bounds, bounds[1:], strict=False)]
+    assert windows == [(str(low), str(high)) for low, high in itertools.pairwise(bounds)]
     assert bounds[-1] == end
     assert dict(table_rows(result, "changes", "id, updated_ts")) == truth
 
@@ -151,7 +154,7 @@ def test_windows_without_end_value_run_to_now_taken_once(run_sync: Sync) -> None
     expected = math.ceil((last_end - start) / timedelta(days=365))
     assert len(windows) == expected == result.report.resources["changes"].windows
     assert windows[0] == ("2024-01-01T00:00:00Z", "2024-12-31T00:00:00Z")
-    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))
     assert result.landed["changes"] == 10
 
 

@@ -22,6 +22,7 @@ it has no notion of a range cut into committed parts.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -61,7 +62,8 @@ def written_like(spec: IncrementalSpec, value: float) -> Any:
         return moment if initial.tzinfo else moment.replace(tzinfo=None)
     text = str(initial)
     zone = datetime.fromisoformat(text.replace("Z", "+00:00")).tzinfo
-    timespec = "microseconds" if "." in text else "seconds"
+    fraction = re.search(r"\.(\d+)", text)
+    timespec = "seconds" if fraction is None else "milliseconds" if len(fraction.group(1)) == 3 else "microseconds"
     if zone is None:
         return moment.replace(tzinfo=None).isoformat(timespec=timespec)
     written = moment.astimezone(zone).isoformat(timespec=timespec)
