@@ -64,8 +64,9 @@ def test_restloom_run_goes_through_every_window_and_says_so(tmp_path: Path) -> N
 def test_restloom_check_prints_the_step_plan(tmp_path: Path) -> None:
     done = _restloom(["check", str(_config_file(tmp_path))], tmp_path)
     assert done.returncode == 0, done.stderr
-    assert ("  step 15h: 5 windows up to end_value, first 2024-05-29T00:00:00Z .. 2024-05-29T15:00:00Z, "
-            "last 2024-05-31T12:00:00Z .. 2024-06-01T03:00:00Z; then an ordinary incremental") in done.stdout.splitlines()
+    plan = ("  step 15h: 5 windows up to end_value, first 2024-05-29T00:00:00Z .. 2024-05-29T15:00:00Z, "
+            "last 2024-05-31T12:00:00Z .. 2024-06-01T03:00:00Z; then an ordinary incremental")
+    assert plan in done.stdout.splitlines()
 
 
 def test_kill_9_between_windows_resumes_at_the_next_window(tmp_path: Path) -> None:
