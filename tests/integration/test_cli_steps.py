@@ -92,3 +92,18 @@ def test_kill_9_between_windows_resumes_at_the_next_window(tmp_path: Path) -> No
     assert "changes: 3 windows, 2024-05-30T06:00:00Z .. 2024-06-01T03:00:00Z" in rerun.stdout
     assert _table(tmp_path / "stepped.duckdb") == truth
     assert duplicate_keys(tmp_path / "stepped.duckdb", "stepped_data.changes") == []
+
+
+def test_state_reset_forgets_the_windows_progress(tmp_path: Path) -> None:
+    """`restloom state reset` forgets the windows' progress with the cursor: the next run steps through every
+    window again from initial_value."""
+    config = _config_file(tmp_path)
+    with serve("generic", size=60, seed=1) as api:
+        first = _restloom(["run", str(config), "--base-url", api.base_url], tmp_path)
+        reset = _restloom(["state", "reset", str(config)], tmp_path)
+        api.clear_requests()
+        again = _restloom(["run", str(config), "--base-url", api.base_url], tmp_path)
+        windows = asked(api, "since", "until")
+    assert first.returncode == reset.returncode == again.returncode == 0, reset.stderr + again.stderr
+    assert "reset: changes" in reset.stdout
+    assert windows == WINDOWS
