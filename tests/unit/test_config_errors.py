@@ -27,7 +27,8 @@ RETRY_KEYS = (
     "retry_on_status_codes, wait_scale"
 )
 # the incremental block takes dlt's incremental arguments, which grow with restloom's own options
-INCREMENTAL_KEYS = ", ".join(sorted(INCREMENTAL_KEY_SET))
+# too many keys to list them all within the message's bound: the one the did-you-mean names is left out
+INCREMENTAL_KEYS_BUT_INITIAL = ", ".join(sorted(INCREMENTAL_KEY_SET - {"initial_value"}))
 RESOLVE_HINT = "declare it in params as {type: resolve, resource: ..., field: ...}"
 UNSET = "restloom_test_unset_secret"
 UNSET_MESSAGE = f"secret '{UNSET}' is not set: export {UNSET.upper()}=... or add it to .dlt/secrets.toml"
@@ -651,7 +652,7 @@ CASES = [
     pytest.param(
         endpoint(incremental={"cursor_path": "updated_at", "intial_value": 0}),
         f"{EP}.incremental.intial_value",
-        f"unknown key 'intial_value' — did you mean 'initial_value'? (known: {INCREMENTAL_KEYS})",
+        f"unknown key 'intial_value' — did you mean 'initial_value'? (known: {INCREMENTAL_KEYS_BUT_INITIAL})",
         id="incremental-unknown-key",
     ),
     pytest.param(
