@@ -263,7 +263,13 @@ def _stepped(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends,
         if window is not None:
             narrow(cursor, window)
         stream = run.pages(spec, _window(incremental, cursor))
-        yield from _dlt_items(stream)
+        try:
+            yield from _dlt_items(stream)
+        except GeneratorExit:  # dlt closes an ordered (row_order) resource once a row passed the window's end
+            if window is not None and cursor.end_out_of_range:
+                close_window(incremental, live, window)
+                run.report.window(spec.name, start=window.start, end=window.end, left=window.left)
+            raise
         if window is not None and stream.outcome is not None and not stream.outcome.failed:
             close_window(incremental, live, window)
             run.report.window(spec.name, start=window.start, end=window.end, left=window.left)
