@@ -216,3 +216,17 @@ def test_an_api_without_an_end_param_is_cut_client_side_and_row_order_stops_each
     assert sorted({since for since, _ in ordered_log}) == [low for low, _ in WINDOWS]
     # how many pages a window reads before dlt closes it depends on the prefetch thread: fewer than all, always
     assert len(ordered_log) < plain_pages
+
+
+def test_other_resources_run_once_in_the_first_pass(run_sync: Sync) -> None:
+    with serve("generic", size=60, seed=1) as api:
+        config = changes_config(api)
+        config["resources"].append({"name": "items", "primary_key": "id", "write_disposition": "replace",
+                                    "endpoint": {"path": "offset/items", "data_selector": "items",
+                                                 "paginator": {"type": "offset", "limit": 50, "total_path": "total"}}})
+        result = run_sync(config, pipeline_name="mixed")
+        item_pages = [r.query.get("offset") for r in api.requests if r.path == "/api/offset/items"]
+    assert item_pages == ["0", "50"]
+    assert result.report.resources["changes"].windows == 5
+    assert result.landed == {"changes": 60, "items": 60}
+    assert result.loaded == {"changes": 60, "items": 60}

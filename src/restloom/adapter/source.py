@@ -263,16 +263,18 @@ def _stepped(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends,
         if window is not None:
             narrow(cursor, window)
         stream = run.pages(spec, _window(incremental, cursor))
+
+        def loaded(ok: bool) -> None:  # the window's rows are all here: the next extraction starts after it
+            if window is not None and ok:
+                close_window(incremental, live, window)
+                run.report.window(spec.name, start=window.start, end=window.end, left=window.left)
+
         try:
             yield from _dlt_items(stream)
         except GeneratorExit:  # dlt closes an ordered (row_order) resource once a row passed the window's end
-            if window is not None and cursor.end_out_of_range:
-                close_window(incremental, live, window)
-                run.report.window(spec.name, start=window.start, end=window.end, left=window.left)
+            loaded(bool(cursor.end_out_of_range))
             raise
-        if window is not None and stream.outcome is not None and not stream.outcome.failed:
-            close_window(incremental, live, window)
-            run.report.window(spec.name, start=window.start, end=window.end, left=window.left)
+        loaded(stream.outcome is not None and not stream.outcome.failed)
         ends.finish(spec.name, stream)
 
     return dlt.resource(stepped_pages, name=spec.name, selected=spec.selected, **hints)
