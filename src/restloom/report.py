@@ -6,8 +6,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from restloom.errors import ResourcesFailed
+
+WINDOWS_LEFT = "not caught up ("
 
 
 @dataclass(slots=True)
@@ -26,6 +29,10 @@ class ResourceStats:
     status: str = "pending"
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    windows: int = 0
+    windows_from: Any = None
+    windows_to: Any = None
+    windows_left: int | None = None
 
     @property
     def seconds(self) -> float:
@@ -83,6 +90,20 @@ class RunReport:
                 return False
             warnings.append(message)
             return True
+
+    def window(self, name: str, *, start: Any, end: Any, left: int) -> None:
+        """A stepped resource loaded the window ``[start, end)``; ``left`` windows remain. While some remain,
+        the resource carries one warning saying how many (replaced at each window)."""
+        with self._lock:
+            stats = self.resources.setdefault(name, ResourceStats(name))
+            stats.windows += 1
+            if stats.windows_from is None:
+                stats.windows_from = start
+            stats.windows_to, stats.windows_left = end, left
+            stats.warnings[:] = [w for w in stats.warnings if not w.startswith(WINDOWS_LEFT)]
+            if left:
+                stats.warnings.append(f"{WINDOWS_LEFT}{left} window{'s' if left > 1 else ''} from {end}): run again, "
+                                      "or use `restloom run` / restloom.sync, which go on until caught up")
 
     def finish(self, name: str, *, error: str | None = None) -> None:
         """Mark ``name`` done, or failed with ``error``."""

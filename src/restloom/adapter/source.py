@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import dlt
@@ -25,6 +26,7 @@ from dlt.extract.source import DltSource
 
 from restloom.adapter.front import DLT_SECTION, RunOptions, compile_config
 from restloom.adapter.perparent import ParentCursors
+from restloom.adapter.steps import PROGRESS_KEY, close_window, narrow, next_window
 from restloom.adapter.windows import (
     CursorLedger,
     dlt_incremental,
@@ -83,7 +85,7 @@ def rest_api_source(  # noqa: PLR0917 (dlt's positional call shape)
 def build_source(config: Config, *, name: str | None = None, report: RunReport | None = None,
                  run: Run | None = None, file_format: str = DEFAULT_FILE_FORMAT,
                  sections: tuple[str, ...] = DEFAULT_SECTIONS, on_failure: OnFailure = "raise",
-                 **source_kwargs: Any) -> DltSource:
+                 now: datetime | None = None, **source_kwargs: Any) -> DltSource:
     """The dlt source of a parsed config; its run statistics go to ``report`` (see ``report_of``).
 
     A config not yet resolved is resolved first (secrets, auth credentials from dlt's config in
@@ -91,12 +93,13 @@ def build_source(config: Config, *, name: str | None = None, report: RunReport |
     (``with Run(...)``) passes it; without one, the source's own run opens when extraction starts and
     closes when its last resource ends. ``file_format`` is the loader file format of every table that does
     not choose its own (``preferred`` leaves it to dlt's destination default). ``on_failure``: see
-    ``rest_api_source``.
+    ``rest_api_source``. ``now``: where stepped windows without ``end_value`` end (default: the moment each
+    extraction starts; ``restloom.sync`` takes it once for all its passes).
     """
     if not config.resolved:
         config = resolve(config, sections=sections)
     run = run or Run(config, report=report)
-    resources = build_resources(config, run, file_format=file_format, on_failure=on_failure)
+    resources = build_resources(config, run, file_format=file_format, on_failure=on_failure, now=now)
 
     def rest_api() -> list[DltResource]:
         return resources
@@ -116,7 +119,7 @@ def report_of(source: DltSource) -> RunReport:
 
 
 def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE_FORMAT,
-                    on_failure: OnFailure = "raise") -> list[DltResource]:
+                    on_failure: OnFailure = "raise", now: datetime | None = None) -> list[DltResource]:
     """One dlt resource per config resource (parents before children), then the config's dlt resources
     (a child of one is a transformer over it, its items the parent records)."""
     built: dict[str, DltResource] = {resource.name: resource for resource in config.dlt_resources}
@@ -126,8 +129,12 @@ def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE
                  keyed_replace=frozenset(spec.name for spec in config.resources if _keyed_replace(spec)))
     for spec in _parents_first(config.resources, built=set(built)):
         hints = _hints(spec, file_format)
-        resource = (_child(spec, run, built[spec.parent], hints, ends) if spec.parent
-                    else _top_level(spec, run, hints, ends))
+        if spec.parent:
+            resource = _child(spec, run, built[spec.parent], hints, ends)
+        elif spec.endpoint.incremental is not None and spec.endpoint.incremental.step is not None:
+            resource = _stepped(spec, run, hints, ends, now)
+        else:
+            resource = _top_level(spec, run, hints, ends)
         for step in spec.processing_steps:
             _apply_step(resource, step)
         built[spec.name] = resource
@@ -245,6 +252,37 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends)
         ends.finish(spec.name, stream)
 
     return dlt.resource(incremental_pages, name=spec.name, selected=spec.selected, **hints)
+
+
+def _stepped(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends,
+             now: datetime | None) -> DltResource:
+    """A top-level resource with ``incremental.step``: its next window per extraction (see adapter/steps.py)."""
+    incremental = spec.endpoint.incremental
+    assert incremental is not None
+
+    def stepped_pages(cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
+        ends.cursors.start(spec.name)
+        live = dlt.current.resource_state(spec.name)
+        ends.cursors.track_state(spec.name, live)
+        window = next_window(incremental, live.get(PROGRESS_KEY), now or datetime.now(UTC))
+        if window is not None:
+            narrow(cursor, window)
+        stream = run.pages(spec, _window(incremental, cursor))
+
+        def loaded(ok: bool) -> None:  # the window's rows are all here: the next extraction starts after it
+            if window is not None and ok:
+                close_window(incremental, live, window)
+                run.report.window(spec.name, start=window.start, end=window.end, left=window.left)
+
+        try:
+            yield from _dlt_items(stream)
+        except GeneratorExit:  # dlt closes an ordered (row_order) resource once a row passed the window's end
+            loaded(bool(cursor.end_out_of_range))
+            raise
+        loaded(stream.outcome is not None and not stream.outcome.failed)
+        ends.finish(spec.name, stream)
+
+    return dlt.resource(stepped_pages, name=spec.name, selected=spec.selected, **hints)
 
 
 def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, Any], ends: _Ends) -> DltResource:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from restloom.adapter.steps import describe_plan
 from restloom.config.models import Config, PaginatorSpec, ResourceSpec
 from restloom.engine.shared import share_groups
 from restloom.sensitive import mask_userinfo
@@ -52,6 +55,8 @@ def describe_resource(spec: ResourceSpec) -> list[str]:
     if endpoint.incremental is not None:
         per_parent = " (one cursor per parent)" if endpoint.incremental.per_parent else ""
         lines.append(f"  incremental on {endpoint.incremental.cursor_path}{per_parent}")
+        if endpoint.incremental.step is not None:
+            lines.append(f"  {describe_plan(endpoint.incremental, datetime.now(UTC))}")
     return lines
 
 

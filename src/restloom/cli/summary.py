@@ -60,6 +60,11 @@ def print_summary(console: Console, report: RunReport, *, loaded: dict[str, int]
     if any(stats.shared for stats in report.resources.values()):
         console.print(f"[cyan]note[/] {SHARED_NOTE}", highlight=False)
     for stats in report.resources.values():
+        if stats.windows:
+            plural = "s" if stats.windows > 1 else ""
+            console.print(f"{stats.name}: {stats.windows} window{plural}, {stats.windows_from} .. {stats.windows_to}",
+                          highlight=False, markup=False)
+    for stats in report.resources.values():
         for warning in stats.warnings:
             console.print(f"[yellow]warning[/] {stats.name}: {warning}")
     for notice in report.notices:

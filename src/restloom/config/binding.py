@@ -184,6 +184,10 @@ def bind_parents(
                 notices.append(f"resource '{spec.name}': {{{placeholder}}} is taken from the '{implicit.field}' of "
                                f"each '{implicit.resource}' record (implicit parent)")
         parents = {r.resource for r in resolves}
+        step = spec.endpoint.incremental.step if spec.endpoint.incremental is not None else None
+        if resolves and step is not None:
+            issues.add(step.path, "only a top-level resource steps through windows (this one is requested per "
+                                  f"record of its parent '{resolves[0].resource}')")
         for resolve in resolves:
             if resolve.resource not in names:
                 others = ", ".join(sorted(names - {spec.name}))

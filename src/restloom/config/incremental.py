@@ -1,9 +1,10 @@
 """Parsing ``incremental`` blocks (and params of ``type: incremental``) into an IncrementalSpec.
 
 dlt's arguments pass through to ``dlt.sources.incremental``; restloom's own — ``convert`` by name,
-``cursor_format``, ``lookback``, ``per_parent`` — are checked here (see ``restloom.adapter.windows`` and
-``restloom.adapter.perparent``). ``per_parent`` is settled once the parents are bound (``settle_per_parent``):
-a child keeps a cursor per parent unless it says ``per_parent: false``.
+``cursor_format``, ``lookback``, ``step`` (``restloom.config.steps``), ``per_parent`` — are checked here
+(see ``restloom.adapter.windows``, ``restloom.adapter.steps`` and ``restloom.adapter.perparent``).
+``per_parent`` is settled once the parents are bound (``settle_per_parent``): a child keeps a cursor per
+parent unless it says ``per_parent: false``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any
 from restloom.config.issues import Issues, join
 from restloom.config.models import IncrementalSpec, ResourceSpec
 from restloom.config.selectors import compile_jsonpath
+from restloom.config.steps import parse_step
 from restloom.errors import ConfigError
 from restloom.text import did_you_mean
 
 INCREMENTAL_KEYS = frozenset({"cursor_path", "initial_value", "end_value", "start_param", "end_param", "convert",
                               "transform", "last_value_func", "primary_key", "row_order",
                               "allow_external_schedulers", "lag", "on_cursor_value_missing", "range_start",
-                              "range_end", "cursor_format", "lookback", "per_parent"})
+                              "range_end", "cursor_format", "lookback", "per_parent", "step"})
 CONVERT_NAMES = ("date", "epoch_ms", "epoch_seconds", "iso", "iso_z")
 
 
@@ -51,7 +53,7 @@ def parse_incremental(raw: Mapping[str, Any], path: str, issues: Issues) -> Incr
         return None
     args = {k: v for k, v in block.items() if k not in ("cursor_path", "initial_value", "end_value", "start_param",
                                                          "end_param", "convert", "transform", "cursor_format",
-                                                         "lookback", "per_parent")}
+                                                         "lookback", "per_parent", "step")}
     convert = block.get("convert", block.get("transform"))
     if convert is not None and not callable(convert) and convert not in CONVERT_NAMES:
         issues.add(join(where, "convert"), f"expected a callable or one of {', '.join(CONVERT_NAMES)}, "
@@ -76,6 +78,7 @@ def parse_incremental(raw: Mapping[str, Any], path: str, issues: Issues) -> Incr
         convert=convert,
         cursor_format=cursor_format,
         lookback=lookback,
+        step=parse_step(block, where, issues),
         args=MappingProxyType(args),
         per_parent=per_parent,
         config_path=where,
