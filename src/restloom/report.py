@@ -24,6 +24,8 @@ class ResourceStats:
     status: str = "pending"
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    path: str = ""
+    """How its pages went to dlt: ``columnar`` (Arrow tables), ``rows (<why>)``, or columnar then rows."""
 
     @property
     def seconds(self) -> float:
@@ -64,6 +66,11 @@ class RunReport:
             stats.requests += requests
             stats.retries += retries
             stats.finished = time.monotonic()
+
+    def set_path(self, name: str, path: str) -> None:
+        """Record how the pages of ``name`` go to dlt (see ``ResourceStats.path``)."""
+        with self._lock:
+            self.resources.setdefault(name, ResourceStats(name)).path = path
 
     def warn(self, name: str, message: str) -> None:
         """Record a warning about ``name`` (shown in the summary)."""

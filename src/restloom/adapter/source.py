@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import dlt
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
+from restloom.adapter.columnar import Columnar, NotColumnar, describe_path, row_path_reason
 from restloom.adapter.front import DLT_SECTION, RunOptions, compile_config
 from restloom.adapter.windows import (
     CursorLedger,
@@ -95,7 +96,9 @@ def build_source(config: Config, *, name: str | None = None, report: RunReport |
     if not config.resolved:
         config = resolve(config, sections=sections)
     run = run or Run(config, report=report)
-    resources = build_resources(config, run, file_format=file_format, on_failure=on_failure)
+    resources = build_resources(config, run, file_format=file_format, on_failure=on_failure,
+                                source_schema=source_kwargs.get("schema"),
+                                source_contract=source_kwargs.get("schema_contract"))
 
     def rest_api() -> list[DltResource]:
         return resources
@@ -115,14 +118,18 @@ def report_of(source: DltSource) -> RunReport:
 
 
 def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE_FORMAT,
-                    on_failure: OnFailure = "raise") -> list[DltResource]:
+                    on_failure: OnFailure = "raise", source_schema: Any = None,
+                    source_contract: Any = None) -> list[DltResource]:
     """One dlt resource per config resource (parents before children), then the config's dlt resources
     (a child of one is a transformer over it, its items the parent records)."""
     built: dict[str, DltResource] = {resource.name: resource for resource in config.dlt_resources}
+    paths = resource_paths(config, file_format=file_format, source_schema=source_schema,
+                           source_contract=source_contract)
     ends = _Ends(cursors=CursorLedger({spec.name: spec.parent for spec in config.resources},
                                       on_hold=lambda parent, child: _held_back(run.report, parent, child)),
                  on_failure=on_failure,
-                 keyed_replace=frozenset(spec.name for spec in config.resources if _keyed_replace(spec)))
+                 keyed_replace=frozenset(spec.name for spec in config.resources if _keyed_replace(spec)),
+                 row_reasons=paths, report=run.report)
     for spec in _parents_first(config.resources, built=set(built)):
         hints = _hints(spec, file_format)
         resource = (_child(spec, run, built[spec.parent], hints, ends) if spec.parent
@@ -131,6 +138,28 @@ def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE
             _apply_step(resource, step)
         built[spec.name] = resource
     return [built[spec.name] for spec in config.resources] + list(config.dlt_resources)
+
+
+def resource_paths(config: Config, *, file_format: str = DEFAULT_FILE_FORMAT, source_schema: Any = None,
+                   source_contract: Any = None) -> dict[str, str | None]:
+    """Per resource, why its pages go to dlt as rows (None: they go as Arrow tables, ``columnar``).
+
+    A resource that is the parent of another goes as rows: its child is a dlt transformer over the items
+    it yields, and reads records, not tables."""
+    parents = {spec.parent: spec.name for spec in config.resources if spec.parent}
+    paths: dict[str, str | None] = {}
+    for spec in config.resources:
+        reason = row_path_reason(spec, file_format=file_format, source_schema=source_schema,
+                                 source_contract=source_contract)
+        if reason is None and spec.name in parents:
+            reason = f"parent of {parents[spec.name]}"
+        paths[spec.name] = reason
+    return paths
+
+
+def describe_paths(config: Config) -> dict[str, str]:
+    """``columnar`` or ``rows (<reason>)`` per resource, as ``restloom check`` prints it."""
+    return {name: describe_path(reason) for name, reason in resource_paths(config).items()}
 
 
 def _parents_first(specs: tuple[ResourceSpec, ...], *, built: set[str]) -> list[ResourceSpec]:
@@ -168,6 +197,22 @@ class _Ends:
     cursors: CursorLedger
     on_failure: OnFailure
     keyed_replace: frozenset[str]
+    row_reasons: Mapping[str, str | None]
+    report: RunReport
+    converters: dict[str, Columnar] = field(default_factory=dict)
+
+    def columnar(self, name: str) -> Columnar | None:
+        """The columnar converter of one extraction of ``name``, or None when it goes as rows."""
+        reason = self.row_reasons.get(name)
+        if reason is not None:
+            self.report.set_path(name, describe_path(reason))
+            return None
+        columnar = self.converters.setdefault(name, Columnar(name))
+        if columnar.fallen_back is not None:
+            return None  # rows for the rest of the run, as the report says
+        if not self.report.stats(name).path:
+            self.report.set_path(name, "columnar")
+        return columnar
 
     def finish(self, name: str, stream: Stream) -> None:
         outcome = stream.outcome
@@ -202,11 +247,24 @@ def _keyed_replace(spec: ResourceSpec) -> bool:
     return disposition == "replace" and bool(spec.primary_key)
 
 
-def _dlt_items(stream: Stream) -> Iterator[Any]:
-    """The stream's pages as dlt items; a batch whose merge key the engine chose carries it as a hint."""
+def _dlt_items(stream: Stream, columnar: Columnar | None = None, report: RunReport | None = None) -> Iterator[Any]:
+    """The stream's pages as dlt items; a batch whose merge key the engine chose carries it as a hint.
+
+    With ``columnar``, each page goes as Arrow tables (one per dlt table) when it can; a page that cannot
+    goes as rows, and so do the pages after it (the report records from which page and why)."""
     hinted: tuple[str, ...] | None = None
+    pages = 0
     try:
         for batch in stream:
+            pages += 1
+            if columnar is not None:
+                try:
+                    yield from columnar.items(batch.rows, batch.primary_key)
+                    continue
+                except NotColumnar as reason:
+                    if report is not None:
+                        report.set_path(columnar.resource, f"columnar, rows from page {pages} ({reason})")
+                    columnar = None
             if batch.primary_key is not None and batch.primary_key != hinted:
                 hinted = batch.primary_key
                 yield dlt.mark.with_hints(batch.rows, dlt.mark.make_hints(primary_key=list(hinted)))
@@ -227,7 +285,7 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends)
         def pages() -> Iterator[Any]:
             ends.cursors.start(spec.name)
             stream = run.pages(spec)
-            yield from _dlt_items(stream)
+            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
             ends.finish(spec.name, stream)
         return dlt.resource(pages, name=spec.name, selected=spec.selected, **hints)
 
@@ -236,7 +294,7 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends)
         ends.cursors.start(spec.name)
         ends.cursors.track(spec.name, cursor)
         stream = run.pages(spec, _window(incremental, cursor))
-        yield from _dlt_items(stream)
+        yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
         ends.finish(spec.name, stream)
 
     return dlt.resource(incremental_pages, name=spec.name, selected=spec.selected, **hints)
@@ -247,14 +305,14 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
     if incremental is None:
         def children(parent_page: Any) -> Iterator[Any]:
             stream = run.child_pages(spec, _as_page(parent_page))
-            yield from _dlt_items(stream)
+            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
             ends.finish(spec.name, stream)
         return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
 
     def incremental_children(parent_page: Any, cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
         ends.cursors.track(spec.name, cursor)
         stream = run.child_pages(spec, _as_page(parent_page), _window(incremental, cursor))
-        yield from _dlt_items(stream)
+        yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
         ends.finish(spec.name, stream)
 
     return dlt.transformer(incremental_children, data_from=parent, name=spec.name, selected=spec.selected,
