@@ -123,12 +123,15 @@ class Columnar:
             resource.apply_hints(primary_key=list(primary_key))
         root = _ensure_root_table(schema, resource)
         load_id = dlt.current.load_package_state()["load_id"]
+        # a normaliser of its own per page: the schema's keeps settings (root-key propagation) and caches
+        # from when it was made, while the row path's is made at normalize time from the final schema
+        normalizer = type(schema.data_item_normalizer)(schema)
         per_table: dict[str, list[dict[str, Any]]] = {}
         parents: dict[str, str | None] = {root: None}
         for row in rows:
             if not isinstance(row, dict):
                 raise NotColumnar("a record that is not an object")
-            for (table, parent_path, _), flat in schema.normalize_data_item(row, load_id, root):
+            for (table, parent_path, _), flat in normalizer.normalize_data_item(row, load_id, root):
                 if table not in parents:
                     parents[table] = schema.naming.shorten_fragments(*parent_path) if parent_path else None
                 per_table.setdefault(table, []).append(flat)
