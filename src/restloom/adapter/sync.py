@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,12 +62,33 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
                 selected = set(source.selected_resources)
                 report.notices[:] = [n for n in report.notices if set(notice_resources(n)) <= selected]
             try:
-                normalize_info, load_info = run_steps(pipeline, source, refresh=refresh)
+                with uncompressed_intermediate_files():
+                    normalize_info, load_info = run_steps(pipeline, source, refresh=refresh)
             finally:
                 report.close()
         landed = landed_rows(pipeline, config)
         loaded = loaded_rows(normalize_info, pipeline, config)
     return SyncResult(report=report, landed=landed, load_info=load_info, pipeline=pipeline, loaded=loaded)
+
+
+COMPRESSION_ENV = "DATA_WRITER__DISABLE_COMPRESSION"
+
+
+@contextmanager
+def uncompressed_intermediate_files() -> Iterator[None]:
+    """dlt gzips the files it writes between extract, normalize and load (the rows of a page as jsonl, the
+    load files of formats other than parquet), to read them back moments later on the same disk: CPU spent
+    for nothing on a local run. For the run only, unless the environment says otherwise, dlt's own setting
+    ``data_writer.disable_compression`` is switched on (dlt reads it from the environment when each
+    writer is made, so there is no argument to pass it through)."""
+    if COMPRESSION_ENV in os.environ:
+        yield
+        return
+    os.environ[COMPRESSION_ENV] = "true"
+    try:
+        yield
+    finally:
+        os.environ.pop(COMPRESSION_ENV, None)
 
 
 def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> tuple[Any, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from restloom.adapter.source import describe_paths
 from restloom.config.models import Config, PaginatorSpec, ResourceSpec
 from restloom.sensitive import mask_userinfo
 
@@ -57,7 +58,9 @@ def describe_config(config: Config) -> str:
     """The whole report of ``restloom check``."""
     lines = [f"config OK: {len(config.resources)} resources, base URL {mask_userinfo(config.client.base_url)}, "
              f"concurrency {config.concurrency}"]
+    paths = describe_paths(config)
     for spec in config.resources:
         lines.extend(describe_resource(spec))
+        lines.append(f"  path: {paths[spec.name]}")
     lines.extend(f"notice: {notice}" for notice in config.notices)
     return "\n".join(lines)
