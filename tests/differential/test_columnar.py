@@ -110,7 +110,8 @@ def test_merge_resync_replaces_the_children_of_updated_parents(tmp_path: Path) -
     root key, with the children written as Arrow exactly as with rows."""
     lists = {0: ({(0, "tags"): ["a", "b", "c"], (1, "tags"): ["x"], (0, "name"): "v1", (0, "events"): [
         {"kind": "a", "hops": [[1], [2]]}, {"kind": "b", "hops": []}]}),
-             1: ({(0, "tags"): ["a"], (1, "tags"): [], (0, "name"): "v2", (0, "events"): [{"kind": "a", "hops": [[9]]}]})}
+             1: ({(0, "tags"): ["a"], (1, "tags"): [], (0, "name"): "v2",
+                  (0, "events"): [{"kind": "a", "hops": [[9]]}]})}
 
     def prepare(api: SimulatedAPI, run: int) -> None:
         _plant(lists[run])(api, run)
@@ -119,7 +120,8 @@ def test_merge_resync_replaces_the_children_of_updated_parents(tmp_path: Path) -
                            prepare=prepare)
     assert _path(outcome) == "columnar"
     tags = [line for line in outcome.restloom.linkage["items__tags"] if '"name": "v2"' in line]
-    assert len(tags) == 1 and tags[0].startswith('{"value": "a"} @0')
+    assert len(tags) == 1
+    assert tags[0].startswith('{"value": "a"} @0')
     assert len(outcome.restloom.linkage["items__events__hops__list"]) == 1
 
 

@@ -70,8 +70,8 @@ def row_path_reason(spec: ResourceSpec, *, file_format: str = "parquet", source_
 
     Rows where the columnar path cannot promise dlt's result: processing steps (callables that expect
     rows), an incremental (dlt's filter compares cursor values of records; on an Arrow column it compares
-    them typed, and the stored last value would change type), a table name computed per record, a schema contract (its checks run on the rows dlt infers), a
-    user schema, the scd2 merge strategy (row hashes and validity columns), a loader format other than
+    them typed, and the stored last value would change type), a table name computed per record, a schema
+    contract (its checks run on the rows dlt infers), a user schema, the scd2 merge strategy (row hashes and validity columns), a loader format other than
     parquet, and the switch ``RESTLOOM_COLUMNAR=0``.
     """
     if not (columnar_enabled() if enabled is None else enabled):
@@ -85,7 +85,8 @@ def row_path_reason(spec: ResourceSpec, *, file_format: str = "parquet", source_
         ("schema_contract", hints.get("schema_contract") is not None or source_contract is not None),
         ("a user schema", source_schema is not None),
         ("scd2", isinstance(disposition, Mapping) and disposition.get("strategy") == "scd2"),
-        (f"file_format {hints.get('file_format', file_format)}", hints.get("file_format", file_format) != "parquet"),
+        (f"file_format {hints.get('file_format', file_format)}",
+         hints.get("file_format", file_format) != "parquet"),
     ]
     return next((reason for reason, applies in reasons if applies), None)
 
@@ -134,7 +135,7 @@ class Columnar:
             for (table, parent_path, _), flat in normalizer.normalize_data_item(row, load_id, root):
                 if table not in parents:
                     parents[table] = schema.naming.shorten_fragments(*parent_path) if parent_path else None
-                per_table.setdefault(table, []).append(flat)
+                per_table.setdefault(table, []).append(flat)  # type: ignore[arg-type]
         built = [(table, *_arrow_table(schema, table, parents[table], flats)) for table, flats in per_table.items()]
         for _, _, partial in built:  # only once every table of the page is columnar
             if partial is not None:
@@ -148,12 +149,12 @@ class Columnar:
             if table not in resource._hints_variants:
                 _nested_variant(resource, table, parent)
             if not isinstance(schema.tables[table], _NestedTable):
-                schema.tables[table] = _NestedTable(schema.tables[table], resource=self.resource)
+                schema.tables[table] = _NestedTable(schema.tables[table], resource=self.resource)  # type: ignore[assignment]
             items.append(dlt.mark.with_table_name(arrow, table))
         return items
 
 
-class _NestedTable(dict):  # type: ignore[type-arg]
+class _NestedTable(dict[str, Any]):
     """A nested table of the live schema that answers ``table["resource"]`` without holding the key.
 
     dlt's row path writes nested tables only at normalize time. Written at extract time, they meet dlt's
@@ -218,7 +219,8 @@ def _arrow_table(schema: Schema, table: str, parent: str | None,
             raise NotColumnar(f"column {name} is not nullable and the page has no value for it")
     partial: Any = None
     if new_columns or existing is None:
-        partial = utils.new_table(table, parent) if existing is None else {"name": table, "columns": {}}
+        partial = {"name": table, "columns": {}} if existing is not None else utils.new_table(
+            table, parent)  # type: ignore[arg-type]  # None: a root table, as dlt's row path calls it
         partial["columns"] = new_columns
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), partial
 
