@@ -71,8 +71,8 @@ def row_path_reason(spec: ResourceSpec, *, file_format: str = "parquet", source_
     Rows where the columnar path cannot promise dlt's result: processing steps (callables that expect
     rows), an incremental (dlt's filter compares cursor values of records; on an Arrow column it compares
     them typed, and the stored last value would change type), a table name computed per record, a schema
-    contract (its checks run on the rows dlt infers), a user schema, the scd2 merge strategy (row hashes and validity columns), a loader format other than
-    parquet, and the switch ``RESTLOOM_COLUMNAR=0``.
+    contract (its checks run on the rows dlt infers), a user schema, the scd2 merge strategy (row hashes and
+    validity columns), a loader format other than parquet, and the switch ``RESTLOOM_COLUMNAR=0``.
     """
     if not (columnar_enabled() if enabled is None else enabled):
         return f"{COLUMNAR_ENV}=0"
