@@ -94,9 +94,12 @@ def test_timestamps_dates_numbers_and_nulls_first(tmp_path: Path) -> None:
     assert list(columns).index("late") > list(columns).index("_dlt_id")  # appears on page 2, after the ids
 
 
-def test_a_field_whose_type_changes_goes_to_rows_from_that_page(tmp_path: Path) -> None:
+def test_a_field_whose_type_changes_goes_to_rows_from_that_page(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """An int column that gets a text value on page 2 makes dlt add a variant column (shape__v_text): that
-    page and the rest go as rows, and Arrow page 1 plus row page 2 land as dlt's all-rows run."""
+    page and the rest go as rows, and Arrow page 1 plus row page 2 land as dlt's all-rows run (one page per
+    Arrow table here; by default the two pages would be one table, and both would go as rows)."""
+    monkeypatch.setenv("RESTLOOM_COLUMNAR_ROWS", "12")
     outcome = differential(_config(), tmp_path=tmp_path,
                            prepare=_plant({(0, "shape"): 1, (14, "shape"): "round", (1, "amount"): 2,
                                            (15, "amount"): 2.5}))
@@ -105,9 +108,13 @@ def test_a_field_whose_type_changes_goes_to_rows_from_that_page(tmp_path: Path) 
     assert _path(outcome).startswith("columnar, rows from page 2 (column ")
 
 
-def test_merge_resync_replaces_the_children_of_updated_parents(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", ["12", "5000"])
+def test_merge_resync_replaces_the_children_of_updated_parents(tmp_path: Path, chunk: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Run 2 shrinks item 1's lists and empties item 2's: dlt's merge deletes their old child rows via the
-    root key, with the children written as Arrow exactly as with rows."""
+    root key, with the children written as Arrow exactly as with rows (one Arrow table per page, or one for
+    both pages)."""
+    monkeypatch.setenv("RESTLOOM_COLUMNAR_ROWS", chunk)
     lists = {0: ({(0, "tags"): ["a", "b", "c"], (1, "tags"): ["x"], (0, "name"): "v1", (0, "events"): [
         {"kind": "a", "hops": [[1], [2]]}, {"kind": "b", "hops": []}]}),
              1: ({(0, "tags"): ["a"], (1, "tags"): [], (0, "name"): "v2",

@@ -36,12 +36,17 @@ import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.common.data_types.type_helpers import _COERCE_DISPATCH, coerce_value, py_type_to_sc_type
+from dlt.common.normalizers.json.helpers import get_root_row_id_type
+from dlt.common.normalizers.utils import generate_dlt_ids
 from dlt.common.schema import Schema, utils
+from dlt.common.schema.typing import C_DLT_ID, C_DLT_LOAD_ID
 from dlt.common.time import normalize_timezone
 
 from restloom.config.models import ResourceSpec
 
 COLUMNAR_ENV = "RESTLOOM_COLUMNAR"
+CHUNK_ENV = "RESTLOOM_COLUMNAR_ROWS"
+DEFAULT_CHUNK_ROWS = 5000
 ARROW_TYPES: Mapping[str, pa.DataType] = {
     "text": pa.string(),
     "bigint": pa.int64(),
@@ -62,6 +67,13 @@ def columnar_enabled(environ: Mapping[str, str] | None = None) -> bool:
     """False when ``RESTLOOM_COLUMNAR`` is ``0`` (or ``false``/``no``/``off``): every resource goes as rows."""
     value = (os.environ if environ is None else environ).get(COLUMNAR_ENV, "1").strip().lower()
     return value not in ("0", "false", "no", "off")
+
+
+def chunk_rows(environ: Mapping[str, str] | None = None) -> int:
+    """How many records (whole pages) one Arrow table gathers at most: ``RESTLOOM_COLUMNAR_ROWS``, default
+    5000; a page larger than that is one table of its own."""
+    text = (os.environ if environ is None else environ).get(CHUNK_ENV, "")
+    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_CHUNK_ROWS
 
 
 def row_path_reason(spec: ResourceSpec, *, file_format: str = "parquet", source_schema: Any = None,
@@ -129,9 +141,9 @@ class Columnar:
         normalizer = type(schema.data_item_normalizer)(schema)
         per_table: dict[str, list[dict[str, Any]]] = {}
         parents: dict[str, str | None] = {root: None}
-        for row in rows:
-            if not isinstance(row, dict):
-                raise NotColumnar("a record that is not an object")
+        if not all(type(row) is dict for row in rows):
+            raise NotColumnar("a record that is not an object")
+        for row in _with_row_ids(schema, root, rows):
             for (table, parent_path, _), flat in normalizer.normalize_data_item(row, load_id, root):
                 if table not in parents:
                     parents[table] = schema.naming.shorten_fragments(*parent_path) if parent_path else None
@@ -182,6 +194,17 @@ def _nested_variant(resource: Any, table: str, parent: str | None) -> None:
     resource._set_hints(dlt.mark.make_hints(table_name=table, parent_table_name=parent), create_table_variant=True)
 
 
+def _with_row_ids(schema: Schema, root: str, rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+    """The records with the random ``_dlt_id`` dlt's normaliser would give each, drawn in one call.
+
+    dlt draws a root row's random id one ``os.urandom`` call per row; its normaliser keeps an id a record
+    already carries. Only where the id is random: a key or row hash (upsert, scd2) stays dlt's to compute.
+    The records are copied (shallow), not changed: the engine's pages stay as they came."""
+    if get_root_row_id_type(schema, root) != "random" or any(C_DLT_ID in row for row in rows):
+        return rows
+    return [{**row, C_DLT_ID: row_id} for row, row_id in zip(rows, generate_dlt_ids(len(rows)), strict=True)]
+
+
 def _ensure_root_table(schema: Schema, resource: Any) -> str:
     """The root table's normalised name, created in the schema from the resource's hints when new (dlt's
     extractor does the same on the first item; the normaliser needs its write disposition now, for root-key
@@ -203,6 +226,8 @@ def _arrow_table(schema: Schema, table: str, parent: str | None,
         for name, value in flat.items():
             if value is not None and name not in order:
                 order[name] = None
+    if C_DLT_ID in order and C_DLT_LOAD_ID in order:
+        order = _row_id_after_load_id(order)
     new_columns: dict[str, Any] = {}
     arrays: list[pa.Array] = []
     fields: list[pa.Field] = []
@@ -223,6 +248,18 @@ def _arrow_table(schema: Schema, table: str, parent: str | None,
             table, parent)  # type: ignore[arg-type]  # None: a root table, as dlt's row path calls it
         partial["columns"] = new_columns
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), partial
+
+
+def _row_id_after_load_id(order: dict[str, None]) -> dict[str, None]:
+    """The row path's order of a root table's columns: its normaliser adds ``_dlt_load_id`` and then
+    ``_dlt_id`` after a record's fields, where ``_with_row_ids`` put the id among the record's own."""
+    del order[C_DLT_ID]
+    moved: dict[str, None] = {}
+    for name in order:
+        moved[name] = None
+        if name == C_DLT_LOAD_ID:
+            moved[C_DLT_ID] = None
+    return moved
 
 
 def _new_column(schema: Schema, name: str, first: Any, incomplete: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ does, and exits 1).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,7 +23,7 @@ import dlt
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
-from restloom.adapter.columnar import Columnar, NotColumnar, describe_path, row_path_reason
+from restloom.adapter.columnar import Columnar, NotColumnar, chunk_rows, describe_path, row_path_reason
 from restloom.adapter.front import DLT_SECTION, RunOptions, compile_config
 from restloom.adapter.windows import (
     CursorLedger,
@@ -35,7 +35,7 @@ from restloom.config.auth import DEFAULT_SECTIONS
 from restloom.config.files import SOURCE_CONFIG_ATTRIBUTE
 from restloom.config.models import Config, IncrementalSpec, ResourceSpec
 from restloom.config.secrets import resolve
-from restloom.engine.run import Run, Stream, Window
+from restloom.engine.run import Batch, Run, Stream, Window
 from restloom.errors import ConfigError, ConfigIssue, ResourceError
 from restloom.report import RunReport
 
@@ -248,30 +248,56 @@ def _keyed_replace(spec: ResourceSpec) -> bool:
 
 
 def _dlt_items(stream: Stream, columnar: Columnar | None = None, report: RunReport | None = None) -> Iterator[Any]:
-    """The stream's pages as dlt items; a batch whose merge key the engine chose carries it as a hint.
-
-    With ``columnar``, each page goes as Arrow tables (one per dlt table) when it can; a page that cannot
-    goes as rows, and so do the pages after it (the report records from which page and why)."""
-    hinted: tuple[str, ...] | None = None
-    pages = 0
+    """The stream's pages as dlt items: as Arrow tables with ``columnar``, else as rows."""
     try:
-        for batch in stream:
-            pages += 1
-            if columnar is not None:
-                try:
-                    yield from columnar.items(batch.rows, batch.primary_key)
-                    continue
-                except NotColumnar as reason:
-                    if report is not None:
-                        report.set_path(columnar.resource, f"columnar, rows from page {pages} ({reason})")
-                    columnar = None
-            if batch.primary_key is not None and batch.primary_key != hinted:
-                hinted = batch.primary_key
-                yield dlt.mark.with_hints(batch.rows, dlt.mark.make_hints(primary_key=list(hinted)))
-            else:
-                yield batch.rows
+        if columnar is None:
+            yield from _row_items(stream)
+        else:
+            yield from _columnar_items(stream, columnar, report)
     finally:
         stream.close()  # dlt closing the generator early also stops the engine's threads for it
+
+
+def _row_items(batches: Iterable[Batch]) -> Iterator[Any]:
+    """Pages as rows; a batch whose merge key the engine chose carries it as a hint."""
+    hinted: tuple[str, ...] | None = None
+    for batch in batches:
+        if batch.primary_key is not None and batch.primary_key != hinted:
+            hinted = batch.primary_key
+            yield dlt.mark.with_hints(batch.rows, dlt.mark.make_hints(primary_key=list(hinted)))
+        else:
+            yield batch.rows
+
+
+def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None) -> Iterator[Any]:
+    """Pages as Arrow tables, a few pages at a time (``chunk_rows()`` records: dlt's extractor does
+    a fixed amount of schema work per item, so fewer, larger tables cost less; the type decisions over the
+    concatenated pages are the ones the row path makes record by record). A chunk that is not columnar goes
+    as rows, and so does the rest of the stream; the report says from which page and why."""
+    batches = iter(stream)
+    limit = chunk_rows()
+    chunk: list[Batch] = []
+    pages = 0
+    while True:
+        batch = next(batches, None)
+        if chunk and (batch is None or batch.primary_key != chunk[0].primary_key
+                      or sum(len(b.rows) for b in chunk) >= limit):
+            rows = [row for b in chunk for row in b.rows]
+            try:
+                items = columnar.items(rows, chunk[0].primary_key)
+            except NotColumnar as reason:
+                if report is not None:
+                    report.set_path(columnar.resource,
+                                    f"columnar, rows from page {pages - len(chunk) + 1} ({reason})")
+                # an exhausted stream is not asked again: a second StopIteration would reset its outcome
+                yield from _row_items(chunk if batch is None else [*chunk, batch, *batches])
+                return
+            yield from items
+            chunk = []
+        if batch is None:
+            return
+        pages += 1
+        chunk.append(batch)
 
 
 def _window(spec: IncrementalSpec, cursor: Any) -> Window:
