@@ -153,3 +153,20 @@ def test_row_path_switch_and_reasons(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("RESTLOOM_COLUMNAR")
     stepped = differential(_config(processing_steps=[{"map": lambda item: item}]), tmp_path=tmp_path / "steps")
     assert _path(stepped) == "rows (processing_steps)"
+
+
+def test_children_and_parallelized_resources(tmp_path: Path) -> None:
+    """A parent goes as rows (its child, a dlt transformer, reads its records); the child and a
+    parallelized resource go columnar, each under dlt's extract of its own (threads included)."""
+    def factory(api: SimulatedAPI) -> dict[str, Any]:
+        return {"client": {"base_url": api.base_url, "paginator": PAGES}, "resources": [
+            {"name": "items", "primary_key": "id", "write_disposition": "merge", "endpoint": {"path": "offset/items"}},
+            {"name": "events", "endpoint": {"path": "items/{resources.items.id}/events", "paginator": "single_page",
+                                            "response_actions": [{"status_code": 404, "action": "ignore"}]}},
+            {"name": "cheap", "parallelized": True, "endpoint": {"path": "pages/items", "paginator": "single_page"}}]}
+
+    outcome = differential(factory, tmp_path=tmp_path, prepare=_plant(NESTED))
+    assert [_path(outcome, name) for name in ("items", "events", "cheap")] == [
+        "rows (parent of events)", "columnar", "columnar"]
+    assert outcome.dlt.rows["events"]
+    assert "items__events__hops__list" in outcome.dlt.linkage
