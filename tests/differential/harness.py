@@ -108,7 +108,7 @@ COLUMN_HINTS = ("data_type", "primary_key", "merge_key", "nullable", "precision"
                 "parent_key", "root_key", "unique", "variant", "x-nested-type")
 TABLE_HINTS = ("write_disposition", "x-merge-strategy", "table_format", "schema_contract", "parent")
 # dlt's bookkeeping, not a table's shape: where it was declared, whether data was seen, file format hint
-TABLE_BOOKKEEPING = ("name", "columns", "resource", "x-normalizer", "variant_name", "file_format")
+TABLE_BOOKKEEPING = ("name", "columns", "resource", "x-normalizer", "file_format")
 LINK_COLUMNS = ("_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_list_idx", "_dlt_load_id")
 
 

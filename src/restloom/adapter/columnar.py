@@ -176,13 +176,17 @@ class _NestedTable(dict[str, Any]):
     table, so the stored schema is the row path's."""
 
     def __init__(self, table: Mapping[str, Any], *, resource: str) -> None:
-        super().__init__(table)
+        super().__init__({k: v for k, v in table.items() if k != "variant_name"})
         self._resource = resource
 
     def __missing__(self, key: str) -> Any:
         if key == "resource":
             return self._resource
         raise KeyError(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key != "variant_name":  # the extractor's note of the hints variant: the row path has none
+            super().__setitem__(key, value)
 
 
 def _nested_variant(resource: Any, table: str, parent: str | None) -> None:
@@ -237,6 +241,8 @@ def _arrow_table(schema: Schema, table: str, parent: str | None,
         if column is None or not utils.is_complete_column(column):
             column = _new_column(schema, name, next(v for v in values if v is not None), column)
             new_columns[name] = column
+        elif column["data_type"] not in ARROW_TYPES:
+            raise NotColumnar(f"column {name} is {column['data_type']}")
         arrays.append(_array(column, values))
         fields.append(pa.field(name, ARROW_TYPES[column["data_type"]], nullable=column.get("nullable", True)))
     for name, column in known.items():
