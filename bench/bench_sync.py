@@ -1,7 +1,8 @@
 """Sync throughput and peak memory of restloom into DuckDB, against the simulated Persona API.
 
 The simulated API runs in a process of its own (``restloom mock serve``) and each configuration runs
-in a fresh subprocess, so the peak RSS printed is restloom's alone. Prints one line per run:
+in a fresh subprocess, so the peak RSS printed is restloom's alone; ``cpu_seconds`` (the process's CPU
+time, every thread) is the steadier figure on a shared machine. Prints one line per run:
 
     python bench/bench_sync.py --records 20000 --file-format parquet --file-format preferred
     python bench/bench_sync.py --records 8000 --latency-ms 20 --concurrency 1 --concurrency 4 --concurrency 16
@@ -57,13 +58,16 @@ def child(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = parse(_config(args.base_url, args.token), concurrency=args.concurrency)
         started = time.perf_counter()
+        cpu_started = time.process_time()
         result = sync(config, pipeline_name="bench", destination=dlt.destinations.duckdb(f"{tmp}/bench.duckdb"),
                       pipelines_dir=f"{tmp}/pipelines", file_format=args.file_format)
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
     rows = sum(result.landed.values())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     paths = sorted({stats.path for stats in result.report.resources.values()})
     print(json.dumps({"path": args.path, "rows": rows, "seconds": round(seconds, 2),
+                      "cpu_seconds": round(cpu_seconds, 2),
                       "rows_per_s": round(rows / seconds), "peak_rss_mb": round(peak_mb),
                       "file_format": args.file_format, "concurrency": args.concurrency,
                       "latency_ms": args.latency_ms, "resource_paths": paths}))
