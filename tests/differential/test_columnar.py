@@ -108,12 +108,13 @@ def test_a_field_whose_type_changes_goes_to_rows_from_that_page(tmp_path: Path,
     assert _path(outcome).startswith("columnar, rows from page 2 (column ")
 
 
-@pytest.mark.parametrize("chunk", ["12", "5000"])
-def test_merge_resync_replaces_the_children_of_updated_parents(tmp_path: Path, chunk: str,
+@pytest.mark.parametrize(("chunk", "strategy"), [("12", "delete-insert"), ("5000", "delete-insert"),
+                                               ("5000", "upsert")])
+def test_merge_resync_replaces_the_children_of_updated_parents(tmp_path: Path, chunk: str, strategy: str,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Run 2 shrinks item 1's lists and empties item 2's: dlt's merge deletes their old child rows via the
     root key, with the children written as Arrow exactly as with rows (one Arrow table per page, or one for
-    both pages)."""
+    both pages; upsert's row ids are dlt's key hashes)."""
     monkeypatch.setenv("RESTLOOM_COLUMNAR_ROWS", chunk)
     lists = {0: ({(0, "tags"): ["a", "b", "c"], (1, "tags"): ["x"], (0, "name"): "v1", (0, "events"): [
         {"kind": "a", "hops": [[1], [2]]}, {"kind": "b", "hops": []}]}),
@@ -123,7 +124,8 @@ def test_merge_resync_replaces_the_children_of_updated_parents(tmp_path: Path, c
     def prepare(api: SimulatedAPI, run: int) -> None:
         _plant(lists[run])(api, run)
 
-    outcome = differential(_config(primary_key="id", write_disposition="merge"), tmp_path=tmp_path, runs=2,
+    disposition = {"disposition": "merge", "strategy": strategy}
+    outcome = differential(_config(primary_key="id", write_disposition=disposition), tmp_path=tmp_path, runs=2,
                            prepare=prepare)
     assert _path(outcome) == "columnar"
     tags = [line for line in outcome.restloom.linkage["items__tags"] if '"name": "v2"' in line]
