@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from restloom.adapter.source import describe_paths
 from restloom.adapter.steps import describe_plan
 from restloom.config.models import Config, PaginatorSpec, ResourceSpec
 from restloom.engine.shared import share_groups
@@ -65,8 +66,10 @@ def describe_config(config: Config) -> str:
     lines = [f"config OK: {len(config.resources)} resources, base URL {mask_userinfo(config.client.base_url)}, "
              f"concurrency {config.concurrency}"]
     groups = {name: group for group in share_groups(config.resources) for name in group}
+    paths = describe_paths(config)
     for spec in config.resources:
         lines.extend(describe_resource(spec))
+        lines.append(f"  path: {paths[spec.name]}")
         if spec.name in groups:
             others = ", ".join(name for name in groups[spec.name] if name != spec.name)
             lines.append(f"  shares its requests with {others}: a request they make alike is sent once")
