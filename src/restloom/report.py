@@ -6,8 +6,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from restloom.errors import ResourcesFailed
+
+WINDOWS_LEFT = "not caught up ("
 
 
 @dataclass(slots=True)
@@ -19,11 +22,19 @@ class ResourceStats:
     pages: int = 0
     requests: int = 0
     retries: int = 0
+    shared: int = 0
+    """Pages taken from a request another resource made (identical request: sent once, counted there)."""
     started: float | None = None
     finished: float | None = None
     status: str = "pending"
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    windows: int = 0
+    windows_from: Any = None
+    windows_to: Any = None
+    windows_left: int | None = None
+    path: str = ""
+    """How its pages went to dlt: ``columnar`` (Arrow tables), ``rows (<why>)``, or columnar then rows."""
 
     @property
     def seconds(self) -> float:
@@ -55,7 +66,8 @@ class RunReport:
                 stats.started = time.monotonic()
                 stats.status = "running"
 
-    def count(self, name: str, *, rows: int = 0, pages: int = 0, requests: int = 0, retries: int = 0) -> None:
+    def count(self, name: str, *, rows: int = 0, pages: int = 0, requests: int = 0, retries: int = 0,
+              shared: int = 0) -> None:
         """Add to the counters of ``name``."""
         with self._lock:
             stats = self.resources.setdefault(name, ResourceStats(name))
@@ -63,7 +75,13 @@ class RunReport:
             stats.pages += pages
             stats.requests += requests
             stats.retries += retries
+            stats.shared += shared
             stats.finished = time.monotonic()
+
+    def set_path(self, name: str, path: str) -> None:
+        """Record how the pages of ``name`` go to dlt (see ``ResourceStats.path``)."""
+        with self._lock:
+            self.resources.setdefault(name, ResourceStats(name)).path = path
 
     def warn(self, name: str, message: str) -> None:
         """Record a warning about ``name`` (shown in the summary)."""
@@ -79,6 +97,20 @@ class RunReport:
                 return False
             warnings.append(message)
             return True
+
+    def window(self, name: str, *, start: Any, end: Any, left: int) -> None:
+        """A stepped resource loaded the window ``[start, end)``; ``left`` windows remain. While some remain,
+        the resource carries one warning saying how many (replaced at each window)."""
+        with self._lock:
+            stats = self.resources.setdefault(name, ResourceStats(name))
+            stats.windows += 1
+            if stats.windows_from is None:
+                stats.windows_from = start
+            stats.windows_to, stats.windows_left = end, left
+            stats.warnings[:] = [w for w in stats.warnings if not w.startswith(WINDOWS_LEFT)]
+            if left:
+                stats.warnings.append(f"{WINDOWS_LEFT}{left} window{'s' if left > 1 else ''} from {end}): run again, "
+                                      "or use `restloom run` / restloom.sync, which go on until caught up")
 
     def finish(self, name: str, *, error: str | None = None) -> None:
         """Mark ``name`` done, or failed with ``error``."""

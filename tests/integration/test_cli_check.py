@@ -67,6 +67,8 @@ SEED_EXPECTATIONS = {
             "  records: data; primary key: id; write: merge",
             "  auth: bearer; retries: up to 5 on 429, 500, 502, 503, 504",
             "  timeouts: connect 10 s, read 60 s, total 300 s",
+            "  shares its requests with workflow_runs: a request they make alike is sent once",
+            "  shares its requests with workflows_run: a request they make alike is sent once",
             "notice: resources 'workflows_run' and 'workflow_runs' read the same endpoint '/workflow-runs'; "
             "both load",
         ],
@@ -145,6 +147,8 @@ SEED_EXPECTATIONS = {
             "  pages: cursor from cursor_path next_page, followed as the next URL; "
             "stops when response.get('count', {}) <= 1",
             "  GET /v1/stats/incremental/calls",
+            "  shares its requests with ivr_menus, ivr_routes: a request they make alike is sent once",
+            "  shares its requests with ivrs, ivr_routes: a request they make alike is sent once",
         ],
     ),
 }
@@ -280,3 +284,37 @@ def test_check_prints_the_timeouts_each_resource_runs_with(tmp_path: Path) -> No
         "  timeouts: connect 10 s, read 5 s, total 30 s",
         "  timeouts: connect 10 s, read 5 s, total 900 s",
     ]
+
+
+COLUMNAR_CONFIG = """\
+client: {base_url: "https://api.example.com/v1/"}
+resources:
+  - name: items
+    endpoint: {path: items}
+  - name: events
+    endpoint: {path: "items/{resources.items.id}/events"}
+  - name: recent
+    endpoint:
+      path: recent
+      incremental: {cursor_path: updated_at, start_param: since, initial_value: "2024-01-01T00:00:00Z"}
+  - name: jsonl
+    file_format: jsonl
+    endpoint: {path: jsonl}
+  - name: flat
+    endpoint: {path: flat}
+"""
+
+
+def test_check_says_per_resource_whether_pages_go_columnar(tmp_path: Path) -> None:
+    """Each resource's path: columnar, or rows with the reason; RESTLOOM_COLUMNAR=0 sends every one as rows."""
+    config = tmp_path / "columnar.yaml"
+    config.write_text(COLUMNAR_CONFIG, encoding="utf-8")
+    result = run_check(config)
+    assert result.returncode == 0, result.stderr
+    paths = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("path: ")]
+    assert paths == ["path: rows (parent of events)", "path: columnar",
+                     "path: rows (incremental: dlt compares the cursor on records)", "path: rows (file_format jsonl)",
+                     "path: columnar"]
+    switched = run_check(config, env={"RESTLOOM_COLUMNAR": "0"})
+    assert [line.strip() for line in switched.stdout.splitlines() if "path: " in line] == [
+        "path: rows (RESTLOOM_COLUMNAR=0)"] * 5

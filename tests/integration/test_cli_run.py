@@ -62,3 +62,24 @@ def test_run_with_failed_resources_exits_one_and_names_them(tmp_path: Path) -> N
     assert "failed agents_overview: primary key 'id' (from resource_defaults) is missing" in " ".join(
         done.stderr.split())
     assert paths == {"/v1/greetings", "/v1/stats/agents_overview"}
+
+
+def test_run_summary_counts_a_shared_request_once(tmp_path: Path) -> None:
+    """Persona's seed reads /workflow-runs for two resources: the summary's requests add up to the requests on
+    the wire, the resource served by the other's requests says so, and a note explains it."""
+    with serve("persona", size=25, seed=3) as api:
+        done = _run(["run", str(_seed_file("persona", tmp_path)), "--base-url", api.base_url,
+                     "--resources", "workflows_run,workflow_runs"], cwd=tmp_path,
+                    env={"API_KEY": api.secrets["api_key"]})
+        sent = len([r for r in api.requests if r.path == "/workflow-runs"])
+    assert done.returncode == 0, done.stderr
+    assert sent == 4
+    cells = [_row(done.stdout, name)[4] for name in ("workflows_run", "workflow_runs")]  # the requests column
+    counts = [re.fullmatch(r"(\d+)(?: \(\+(\d+) shared\))?", cell) for cell in cells]
+    assert all(counts), cells
+    sent_by = [(int(m[1]), int(m[2] or 0)) for m in counts if m]
+    assert sum(own for own, _ in sent_by) == 4  # each request on the wire counted once
+    assert [own + shared for own, shared in sent_by] == [4, 4]
+    assert any(shared for _, shared in sent_by)
+    assert ("note resources that make the same request share it: it is sent once and counted in the requests "
+            "of the resource that sent it; '+N shared' are the pages another resource's requests served") in done.stdout

@@ -7,10 +7,10 @@ from restloom.testing.vendors import VENDORS
 
 
 def test_public_names_and_api_names() -> None:
-    """__all__ is sorted and complete; API_NAMES: the five vendors and the generic API, registry order."""
+    """__all__ is sorted and complete; API_NAMES: the five vendors, the generic API and the ledger, registry order."""
     assert testing.__all__ == sorted(testing.__all__)
     assert all(hasattr(testing, name) for name in testing.__all__)
-    assert testing.API_NAMES == ("persona", "opsgenie", "easypost", "yousign", "zendesk_talk", "generic")
+    assert testing.API_NAMES == ("persona", "opsgenie", "easypost", "yousign", "zendesk_talk", "generic", "ledger")
     assert tuple(VENDORS) == testing.API_NAMES
 
 

@@ -27,7 +27,8 @@ RETRY_KEYS = (
     "retry_on_status_codes, wait_scale"
 )
 # the incremental block takes dlt's incremental arguments, which grow with restloom's own options
-INCREMENTAL_KEYS = ", ".join(sorted(INCREMENTAL_KEY_SET))
+# past the message bound, the listing leaves out the key the message already suggests
+INCREMENTAL_KEYS_BUT_INITIAL = ", ".join(sorted(INCREMENTAL_KEY_SET - {"initial_value"}))
 RESOLVE_HINT = "declare it in params as {type: resolve, resource: ..., field: ...}"
 UNSET = "restloom_test_unset_secret"
 UNSET_MESSAGE = f"secret '{UNSET}' is not set: export {UNSET.upper()}=... or add it to .dlt/secrets.toml"
@@ -651,8 +652,36 @@ CASES = [
     pytest.param(
         endpoint(incremental={"cursor_path": "updated_at", "intial_value": 0}),
         f"{EP}.incremental.intial_value",
-        f"unknown key 'intial_value' — did you mean 'initial_value'? (known: {INCREMENTAL_KEYS})",
+        f"unknown key 'intial_value' — did you mean 'initial_value'? (known: {INCREMENTAL_KEYS_BUT_INITIAL})",
         id="incremental-unknown-key",
+    ),
+    pytest.param(
+        endpoint(incremental={"cursor_path": "updated_at", "per_parent": True}),
+        f"{EP}.incremental.per_parent",
+        "resource 'r' has no parent resource: a cursor per parent needs a child resource (remove per_parent)",
+        id="per-parent-on-top-level",
+    ),
+    pytest.param(
+        endpoint(incremental={"cursor_path": "updated_at", "per_parent": "yes"}),
+        f"{EP}.incremental.per_parent",
+        "expected true or false, got 'yes'",
+        id="per-parent-not-bool",
+    ),
+    pytest.param(
+        config("parent", {"name": "child", "endpoint": {"path": "parent/{resources.parent.id}/c", "incremental": {
+            "cursor_path": "n", "last_value_func": sorted}}}),
+        "resources[1] (child).endpoint.incremental.last_value_func",
+        "a cursor per parent supports max and min, got <built-in function sorted>: set per_parent: false to use "
+        "dlt's single incremental with this function",
+        id="per-parent-last-value-func",
+    ),
+    pytest.param(
+        config("parent", {"name": "child", "endpoint": {"path": "parent/{resources.parent.id}/c", "params": {
+            "since": {"type": "incremental", "cursor_path": "n", "allow_external_schedulers": True}}}}),
+        "resources[1] (child).endpoint.params.since.allow_external_schedulers",
+        "not supported with a cursor per parent (an external scheduler sets one window for the whole resource): "
+        "set per_parent: false to use dlt's single incremental",
+        id="per-parent-external-scheduler",
     ),
     pytest.param(
         endpoint(params={"since": {"type": "incremental"}}),
@@ -887,3 +916,22 @@ def test_incremental_placeholders_need_an_incremental() -> None:
         "resources[1] (b).endpoint.params: placeholder '{incremental.bogus}': unknown incremental value (known: "
         "end_value, initial_value, last_value, start_value)",
     ]
+
+
+def test_per_parent_is_settled_by_the_parent_binding() -> None:
+    """A child's incremental keeps a cursor per parent unless it opts out; a top-level one never does; an
+    implicit parent counts as a parent; max and min are accepted, as is any function with per_parent false."""
+    parsed = parse(config(
+        "parent",
+        {"name": "a", "endpoint": {"path": "parent/{resources.parent.id}/a", "incremental": {"cursor_path": "n"}}},
+        {"name": "b", "endpoint": {"path": "parent/{resources.parent.id}/b", "incremental": {
+            "cursor_path": "n", "per_parent": False, "last_value_func": sorted}}},
+        {"name": "c", "endpoint": {"path": "parent/{pid}/c", "incremental": {"cursor_path": "n",
+                                                                            "last_value_func": min}}},
+        {"name": "d", "endpoint": {"path": "d", "incremental": {"cursor_path": "n", "per_parent": False}}},
+        {"name": "e", "endpoint": {"path": "e", "incremental": {"cursor_path": "n"}}},
+    ))
+    settled = {spec.name: spec.endpoint.incremental.per_parent for spec in parsed.resources
+               if spec.endpoint.incremental is not None}
+    assert settled == {"a": True, "b": False, "c": True, "d": False, "e": False}
+    assert "per_parent" not in parsed.resources[1].endpoint.incremental.args  # never passed on to dlt

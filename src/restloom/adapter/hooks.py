@@ -4,7 +4,8 @@ Only the environment turns them on; without it every function here is a plain ca
 
 - ``RESTLOOM_STEP_MARKERS=1`` prints ``restloom step: <name>`` on stderr when a step starts (``recover``,
   ``extract``, ``normalize``, ``load``) and ``restloom step: load:<n> <job file>`` when a load job is paused.
-- ``RESTLOOM_PAUSE_AT=<step>`` waits for a signal when that step starts.
+- ``RESTLOOM_PAUSE_AT=<step>`` waits for a signal when that step starts; ``<step>:<n>`` (not ``load``) when it
+  starts for the n-th time (a stepped resource runs extract, normalize and load once per window).
 - ``RESTLOOM_PAUSE_AT=load:<n>`` waits for a signal inside the load step, after the n-th load job of the
   process ran on the destination (its rows are committed) and before dlt records it as done: the
   window in which a crash leaves a job that is replayed on resume. ``load:<format>`` (``sql``,
@@ -26,10 +27,15 @@ __all__ = ["install_load_job_pause", "step"]
 _installed = threading.Lock()
 
 
+_started: dict[str, int] = {}
+
+
 def step(name: str, action: Callable[[], Any]) -> Any:
-    """Run ``action`` as the step ``name``: its marker first, its pause if asked for."""
+    """Run ``action`` as the step ``name``: its marker first, its pause if asked for (``<name>``: at its
+    first start; ``<name>:<n>``: at its n-th start in this process, e.g. the extract of a run's third pass)."""
     _marker(name)
-    if os.environ.get("RESTLOOM_PAUSE_AT") == name:
+    _started[name] = _started.get(name, 0) + 1
+    if os.environ.get("RESTLOOM_PAUSE_AT") in (name, f"{name}:{_started[name]}"):
         signal.pause()
     return action()
 

@@ -15,15 +15,19 @@ does, and exits 1).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import dlt
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
+from restloom.adapter.columnar import Columnar, NotColumnar, chunk_rows, describe_path, row_path_reason
 from restloom.adapter.front import DLT_SECTION, RunOptions, compile_config
+from restloom.adapter.perparent import ParentCursors
+from restloom.adapter.steps import PROGRESS_KEY, close_window, narrow, next_window
 from restloom.adapter.windows import (
     CursorLedger,
     dlt_incremental,
@@ -34,7 +38,7 @@ from restloom.config.auth import DEFAULT_SECTIONS
 from restloom.config.files import SOURCE_CONFIG_ATTRIBUTE
 from restloom.config.models import Config, IncrementalSpec, ResourceSpec
 from restloom.config.secrets import resolve
-from restloom.engine.run import Run, Stream, Window
+from restloom.engine.run import Batch, Run, Stream, Window
 from restloom.errors import ConfigError, ConfigIssue, ResourceError
 from restloom.report import RunReport
 
@@ -82,7 +86,7 @@ def rest_api_source(  # noqa: PLR0917 (dlt's positional call shape)
 def build_source(config: Config, *, name: str | None = None, report: RunReport | None = None,
                  run: Run | None = None, file_format: str = DEFAULT_FILE_FORMAT,
                  sections: tuple[str, ...] = DEFAULT_SECTIONS, on_failure: OnFailure = "raise",
-                 **source_kwargs: Any) -> DltSource:
+                 now: datetime | None = None, **source_kwargs: Any) -> DltSource:
     """The dlt source of a parsed config; its run statistics go to ``report`` (see ``report_of``).
 
     A config not yet resolved is resolved first (secrets, auth credentials from dlt's config in
@@ -90,12 +94,15 @@ def build_source(config: Config, *, name: str | None = None, report: RunReport |
     (``with Run(...)``) passes it; without one, the source's own run opens when extraction starts and
     closes when its last resource ends. ``file_format`` is the loader file format of every table that does
     not choose its own (``preferred`` leaves it to dlt's destination default). ``on_failure``: see
-    ``rest_api_source``.
+    ``rest_api_source``. ``now``: where stepped windows without ``end_value`` end (default: the moment each
+    extraction starts; ``restloom.sync`` takes it once for all its passes).
     """
     if not config.resolved:
         config = resolve(config, sections=sections)
     run = run or Run(config, report=report)
-    resources = build_resources(config, run, file_format=file_format, on_failure=on_failure)
+    resources = build_resources(config, run, file_format=file_format, on_failure=on_failure, now=now,
+                                source_schema=source_kwargs.get("schema"),
+                                source_contract=source_kwargs.get("schema_contract"))
 
     def rest_api() -> list[DltResource]:
         return resources
@@ -115,22 +122,52 @@ def report_of(source: DltSource) -> RunReport:
 
 
 def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE_FORMAT,
-                    on_failure: OnFailure = "raise") -> list[DltResource]:
+                    on_failure: OnFailure = "raise", now: datetime | None = None, source_schema: Any = None,
+                    source_contract: Any = None) -> list[DltResource]:
     """One dlt resource per config resource (parents before children), then the config's dlt resources
     (a child of one is a transformer over it, its items the parent records)."""
     built: dict[str, DltResource] = {resource.name: resource for resource in config.dlt_resources}
+    paths = resource_paths(config, file_format=file_format, source_schema=source_schema,
+                           source_contract=source_contract)
     ends = _Ends(cursors=CursorLedger({spec.name: spec.parent for spec in config.resources},
                                       on_hold=lambda parent, child: _held_back(run.report, parent, child)),
                  on_failure=on_failure,
-                 keyed_replace=frozenset(spec.name for spec in config.resources if _keyed_replace(spec)))
+                 keyed_replace=frozenset(spec.name for spec in config.resources if _keyed_replace(spec)),
+                 row_reasons=paths, report=run.report)
     for spec in _parents_first(config.resources, built=set(built)):
         hints = _hints(spec, file_format)
-        resource = (_child(spec, run, built[spec.parent], hints, ends) if spec.parent
-                    else _top_level(spec, run, hints, ends))
+        if spec.parent:
+            resource = _child(spec, run, built[spec.parent], hints, ends)
+        elif spec.endpoint.incremental is not None and spec.endpoint.incremental.step is not None:
+            resource = _stepped(spec, run, hints, ends, now)
+        else:
+            resource = _top_level(spec, run, hints, ends)
         for step in spec.processing_steps:
             _apply_step(resource, step)
         built[spec.name] = resource
     return [built[spec.name] for spec in config.resources] + list(config.dlt_resources)
+
+
+def resource_paths(config: Config, *, file_format: str = DEFAULT_FILE_FORMAT, source_schema: Any = None,
+                   source_contract: Any = None) -> dict[str, str | None]:
+    """Per resource, why its pages go to dlt as rows (None: they go as Arrow tables, ``columnar``).
+
+    A resource that is the parent of another goes as rows: its child is a dlt transformer over the items
+    it yields, and reads records, not tables."""
+    parents = {spec.parent: spec.name for spec in config.resources if spec.parent}
+    paths: dict[str, str | None] = {}
+    for spec in config.resources:
+        reason = row_path_reason(spec, file_format=file_format, source_schema=source_schema,
+                                 source_contract=source_contract)
+        if reason is None and spec.name in parents:
+            reason = f"parent of {parents[spec.name]}"
+        paths[spec.name] = reason
+    return paths
+
+
+def describe_paths(config: Config) -> dict[str, str]:
+    """``columnar`` or ``rows (<reason>)`` per resource, as ``restloom check`` prints it."""
+    return {name: describe_path(reason) for name, reason in resource_paths(config).items()}
 
 
 def _parents_first(specs: tuple[ResourceSpec, ...], *, built: set[str]) -> list[ResourceSpec]:
@@ -168,6 +205,22 @@ class _Ends:
     cursors: CursorLedger
     on_failure: OnFailure
     keyed_replace: frozenset[str]
+    row_reasons: Mapping[str, str | None]
+    report: RunReport
+    converters: dict[str, Columnar] = field(default_factory=dict)
+
+    def columnar(self, name: str) -> Columnar | None:
+        """The columnar converter of one extraction of ``name``, or None when it goes as rows."""
+        reason = self.row_reasons.get(name)
+        if reason is not None:
+            self.report.set_path(name, describe_path(reason))
+            return None
+        columnar = self.converters.setdefault(name, Columnar(name))
+        if columnar.fallen_back is not None:
+            return None  # rows for the rest of the run, as the report says
+        if not self.report.stats(name).path:
+            self.report.set_path(name, "columnar")
+        return columnar
 
     def finish(self, name: str, stream: Stream) -> None:
         outcome = stream.outcome
@@ -202,18 +255,62 @@ def _keyed_replace(spec: ResourceSpec) -> bool:
     return disposition == "replace" and bool(spec.primary_key)
 
 
-def _dlt_items(stream: Stream) -> Iterator[Any]:
-    """The stream's pages as dlt items; a batch whose merge key the engine chose carries it as a hint."""
-    hinted: tuple[str, ...] | None = None
+def _dlt_items(stream: Stream, columnar: Columnar | None = None, report: RunReport | None = None,
+               cursors: ParentCursors | None = None) -> Iterator[Any]:
+    """The stream's pages as dlt items: as Arrow tables with ``columnar``, else as rows. With ``cursors`` (a
+    child's cursor per parent, always rows), each parent's rows are kept to its window first."""
     try:
-        for batch in stream:
-            if batch.primary_key is not None and batch.primary_key != hinted:
-                hinted = batch.primary_key
-                yield dlt.mark.with_hints(batch.rows, dlt.mark.make_hints(primary_key=list(hinted)))
-            else:
-                yield batch.rows
+        if columnar is None:
+            yield from _row_items(stream, cursors)
+        else:
+            yield from _columnar_items(stream, columnar, report)
     finally:
         stream.close()  # dlt closing the generator early also stops the engine's threads for it
+
+
+def _row_items(batches: Iterable[Batch], cursors: ParentCursors | None = None) -> Iterator[Any]:
+    """Pages as rows; a batch whose merge key the engine chose carries it as a hint."""
+    hinted: tuple[str, ...] | None = None
+    for batch in batches:
+        rows = batch.rows if cursors is None else cursors.take(batch.parent, batch.rows)
+        if cursors is not None and not rows:
+            continue
+        if batch.primary_key is not None and batch.primary_key != hinted:
+            hinted = batch.primary_key
+            yield dlt.mark.with_hints(rows, dlt.mark.make_hints(primary_key=list(hinted)))
+        else:
+            yield rows
+
+
+def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None) -> Iterator[Any]:
+    """Pages as Arrow tables, a few pages at a time (``chunk_rows()`` records: dlt's extractor does
+    a fixed amount of schema work per item, so fewer, larger tables cost less; the type decisions over the
+    concatenated pages are the ones the row path makes record by record). A chunk that is not columnar goes
+    as rows, and so does the rest of the stream; the report says from which page and why."""
+    batches = iter(stream)
+    limit = chunk_rows()
+    chunk: list[Batch] = []
+    pages = 0
+    while True:
+        batch = next(batches, None)
+        if chunk and (batch is None or batch.primary_key != chunk[0].primary_key
+                      or sum(len(b.rows) for b in chunk) >= limit):
+            rows = [row for b in chunk for row in b.rows]
+            try:
+                items = columnar.items(rows, chunk[0].primary_key)
+            except NotColumnar as reason:
+                if report is not None:
+                    report.set_path(columnar.resource,
+                                    f"columnar, rows from page {pages - len(chunk) + 1} ({reason})")
+                # an exhausted stream is not asked again: a second StopIteration would reset its outcome
+                yield from _row_items(chunk if batch is None else [*chunk, batch, *batches])
+                return
+            yield from items
+            chunk = []
+        if batch is None:
+            return
+        pages += 1
+        chunk.append(batch)
 
 
 def _window(spec: IncrementalSpec, cursor: Any) -> Window:
@@ -227,7 +324,7 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends)
         def pages() -> Iterator[Any]:
             ends.cursors.start(spec.name)
             stream = run.pages(spec)
-            yield from _dlt_items(stream)
+            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
             ends.finish(spec.name, stream)
         return dlt.resource(pages, name=spec.name, selected=spec.selected, **hints)
 
@@ -236,10 +333,41 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends)
         ends.cursors.start(spec.name)
         ends.cursors.track(spec.name, cursor)
         stream = run.pages(spec, _window(incremental, cursor))
-        yield from _dlt_items(stream)
+        yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
         ends.finish(spec.name, stream)
 
     return dlt.resource(incremental_pages, name=spec.name, selected=spec.selected, **hints)
+
+
+def _stepped(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends,
+             now: datetime | None) -> DltResource:
+    """A top-level resource with ``incremental.step``: its next window per extraction (see adapter/steps.py)."""
+    incremental = spec.endpoint.incremental
+    assert incremental is not None
+
+    def stepped_pages(cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
+        ends.cursors.start(spec.name)
+        live = dlt.current.resource_state(spec.name)
+        ends.cursors.track_state(spec.name, live)
+        window = next_window(incremental, live.get(PROGRESS_KEY), now or datetime.now(UTC))
+        if window is not None:
+            narrow(cursor, window)
+        stream = run.pages(spec, _window(incremental, cursor))
+
+        def loaded(ok: bool) -> None:  # the window's rows are all here: the next extraction starts after it
+            if window is not None and ok:
+                close_window(incremental, live, window)
+                run.report.window(spec.name, start=window.start, end=window.end, left=window.left)
+
+        try:
+            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
+        except GeneratorExit:  # dlt closes an ordered (row_order) resource once a row passed the window's end
+            loaded(bool(cursor.end_out_of_range))
+            raise
+        loaded(stream.outcome is not None and not stream.outcome.failed)
+        ends.finish(spec.name, stream)
+
+    return dlt.resource(stepped_pages, name=spec.name, selected=spec.selected, **hints)
 
 
 def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, Any], ends: _Ends) -> DltResource:
@@ -247,14 +375,23 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
     if incremental is None:
         def children(parent_page: Any) -> Iterator[Any]:
             stream = run.child_pages(spec, _as_page(parent_page))
-            yield from _dlt_items(stream)
+            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
             ends.finish(spec.name, stream)
         return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
+
+    if incremental.per_parent:
+        def per_parent_children(parent_page: Any) -> Iterator[Any]:
+            cursors = ParentCursors.of_current_resource(spec)
+            stream = run.child_pages(spec, _as_page(parent_page), cursors.window)
+            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report, cursors)
+            ends.finish(spec.name, stream)
+        return dlt.transformer(per_parent_children, data_from=parent, name=spec.name, selected=spec.selected,
+                               **hints)
 
     def incremental_children(parent_page: Any, cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
         ends.cursors.track(spec.name, cursor)
         stream = run.child_pages(spec, _as_page(parent_page), _window(incremental, cursor))
-        yield from _dlt_items(stream)
+        yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
         ends.finish(spec.name, stream)
 
     return dlt.transformer(incremental_children, data_from=parent, name=spec.name, selected=spec.selected,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import dlt
@@ -44,6 +48,8 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
     A failed resource does not stop the others (``on_failure="continue"``): what loaded stays loaded and
     ``SyncResult.ok`` is False (``restloom run`` exits 1); ``report.raise_for_failures()`` raises.
     The pipeline's lock is held for the whole call; another process running it raises ``PipelineBusy``.
+    A stepped resource (``incremental.step``) loads one window per extract/normalize/load; the passes repeat
+    for the stepped resources with windows left (and their children) until they are caught up or one fails.
     """
     report = report or RunReport()
     config = resolve(config)  # a parsed config is resolved here: its secrets are known to the run's redactor
@@ -51,20 +57,71 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
         pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
                                 dataset_name=dataset_name or f"{pipeline_name}_data",
                                 pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default
+        now = datetime.now(UTC)  # where stepped windows without end_value end, the same for every pass
         with Run(config, report=report) as run:
             source = build_source(config, name=source_name, run=run, file_format=file_format,
-                                  on_failure="continue")
+                                  on_failure="continue", now=now)
             if resources:
                 source = source.with_resources(*resources)
                 selected = set(source.selected_resources)
+                run.select(selected)
                 report.notices[:] = [n for n in report.notices if set(notice_resources(n)) <= selected]
             try:
-                normalize_info, load_info = run_steps(pipeline, source, refresh=refresh)
+                with uncompressed_intermediate_files():
+                    infos, done = [run_steps(pipeline, source, refresh=refresh)], 0
+                    while names := windows_pending(config, report, set(source.selected_resources), done):
+                        done = windows_done(report)
+                        source = build_source(config, name=source_name, run=run, file_format=file_format,
+                                              on_failure="continue", now=now).with_resources(*names)
+                        infos.append(extract_normalize_load(pipeline, source))
             finally:
                 report.close()
         landed = landed_rows(pipeline, config)
-        loaded = loaded_rows(normalize_info, pipeline, config)
-    return SyncResult(report=report, landed=landed, load_info=load_info, pipeline=pipeline, loaded=loaded)
+        loaded = loaded_rows([normalize for normalize, _ in infos], pipeline, config)
+    return SyncResult(report=report, landed=landed, load_info=infos[-1][1], pipeline=pipeline, loaded=loaded)
+
+
+def windows_pending(config: Config, report: RunReport, selected: set[str], done_before: int) -> list[str]:
+    """The resources of the next pass: each selected stepped resource with windows left, with its selected
+    descendants; empty when every one is caught up, when one of them failed (the run then exits 1) or when
+    the pass loaded no window (``done_before``: the windows loaded before it)."""
+    if windows_done(report) <= done_before:
+        return []
+    stepping = {spec.name for spec in config.resources if spec.name in selected
+                and spec.endpoint.incremental is not None and spec.endpoint.incremental.step is not None
+                and report.stats(spec.name).windows_left}
+    parents = {spec.name: spec.parent for spec in config.resources}
+
+    def under(name: str | None, depth: int = 0) -> bool:
+        return name is not None and depth <= len(parents) and (name in stepping or under(parents.get(name), depth + 1))
+
+    names = [spec.name for spec in config.resources if spec.name in selected and under(spec.name)]
+    return [] if any(stats.name in names for stats in report.failed) else names
+
+
+def windows_done(report: RunReport) -> int:
+    """The windows of stepped resources loaded so far in this run."""
+    return sum(stats.windows for stats in report.resources.values())
+
+
+COMPRESSION_ENV = "DATA_WRITER__DISABLE_COMPRESSION"
+
+
+@contextmanager
+def uncompressed_intermediate_files() -> Iterator[None]:
+    """dlt gzips the files it writes between extract, normalize and load (the rows of a page as jsonl, the
+    load files of formats other than parquet), to read them back moments later on the same disk: CPU spent
+    for nothing on a local run. For the run only, unless the environment says otherwise, dlt's own setting
+    ``data_writer.disable_compression`` is switched on (dlt reads it from the environment when each
+    writer is made, so there is no argument to pass it through)."""
+    if COMPRESSION_ENV in os.environ:
+        yield
+        return
+    os.environ[COMPRESSION_ENV] = "true"
+    try:
+        yield
+    finally:
+        os.environ.pop(COMPRESSION_ENV, None)
 
 
 def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> tuple[Any, Any]:
@@ -82,6 +139,11 @@ def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> tupl
         pipeline.sync_destination()  # as dlt's run does: state and schemas from the destination
     if pipeline.has_pending_data:
         step("recover", lambda: recover(pipeline))
+    return extract_normalize_load(pipeline, source, refresh=refresh)
+
+
+def extract_normalize_load(pipeline: Any, source: Any, *, refresh: str | None = None) -> tuple[Any, Any]:
+    """One extract, normalize and load: one commit of data and state (one window of a stepped resource)."""
     step("extract", lambda: pipeline.extract(source, refresh=refresh))
     normalize_info = step("normalize", pipeline.normalize)
     return normalize_info, step("load", pipeline.load)
@@ -92,15 +154,16 @@ def _table_name(pipeline: Any, spec: Any) -> str | None:
     return pipeline.default_schema.naming.normalize_table_identifier(table) if isinstance(table, str) else None
 
 
-def loaded_rows(normalize_info: Any, pipeline: Any, config: Config) -> dict[str, int]:
-    """Rows this run loaded into each resource's own table: dlt's normalize row counts of this run's packages,
-    what is left of the fetched rows once dlt's incremental dropped those it had seen (nested tables apart)."""
-    counts = normalize_info.row_counts if normalize_info is not None else {}
+def loaded_rows(normalize_infos: list[Any], pipeline: Any, config: Config) -> dict[str, int]:
+    """Rows this run loaded into each resource's own table: dlt's normalize row counts of this run's packages
+    (every pass of it), what is left of the fetched rows once dlt's incremental dropped those it had seen
+    (nested tables apart)."""
     loaded: dict[str, int] = {}
     for spec in config.resources:
         table = _table_name(pipeline, spec)
         if table is not None:
-            loaded[spec.name] = int(counts.get(table, 0))
+            loaded[spec.name] = sum(int((info.row_counts if info is not None else {}).get(table, 0))
+                                    for info in normalize_infos)
     return loaded
 
 

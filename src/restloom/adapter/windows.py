@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -84,8 +84,9 @@ def dlt_incremental(spec: IncrementalSpec) -> Any:
     lag = lag_of(spec)
     if lag is not None:
         args["lag"] = lag
+    # a stepped resource's end_value ends its windows, not the resource (see restloom.adapter.steps)
     return dlt.sources.incremental(cursor_path=spec.cursor_path, initial_value=spec.initial_value,
-                                   end_value=spec.end_value, **args)
+                                   end_value=None if spec.step is not None else spec.end_value, **args)
 
 
 def window_values(spec: IncrementalSpec, cursor: Any) -> dict[str, Any]:
@@ -140,6 +141,20 @@ class CursorCheckpoint:
         state.update(copy.deepcopy(self._saved))
 
 
+class StateCheckpoint:
+    """A resource's whole dlt state as it was when its run began (the cursor and a stepped resource's
+    progress alike), to put back if the resource fails."""
+
+    def __init__(self, live: MutableMapping[str, Any]) -> None:
+        self._live = live
+        self._saved = copy.deepcopy(dict(live))
+
+    def restore(self) -> None:
+        """Put the saved state back in place (the live dict dlt commits at the end of extract)."""
+        self._live.clear()
+        self._live.update(copy.deepcopy(self._saved))
+
+
 class CursorLedger:
     """The cursor checkpoints of one source's resources, so that a failed child holds back its parents.
 
@@ -173,7 +188,7 @@ class CursorLedger:
         self._parents = dict(parents)
         self._on_hold = on_hold
         self._lock = threading.Lock()
-        self._checkpoints: dict[str, CursorCheckpoint] = {}
+        self._checkpoints: dict[str, CursorCheckpoint | StateCheckpoint] = {}
         self._held: set[str] = set()
 
     def _chain(self, name: str) -> list[str]:
@@ -195,6 +210,12 @@ class CursorLedger:
         with self._lock:
             self._checkpoints.setdefault(name, checkpoint)
         return checkpoint
+
+    def track_state(self, name: str, live: MutableMapping[str, Any]) -> None:
+        """A checkpoint of ``name``'s whole resource state (a stepped resource: cursor and progress)."""
+        checkpoint = StateCheckpoint(live)
+        with self._lock:
+            self._checkpoints.setdefault(name, checkpoint)
 
     def hold(self, name: str) -> None:
         """``name`` failed: it and every ancestor keep the cursor they had before the run."""

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from restloom.adapter.source import describe_paths
+from restloom.adapter.steps import describe_plan
 from restloom.config.models import Config, PaginatorSpec, ResourceSpec
+from restloom.engine.shared import share_groups
 from restloom.http.limits import ADAPTIVE_CEILING
 from restloom.sensitive import mask_userinfo
 
@@ -50,7 +55,10 @@ def describe_resource(spec: ResourceSpec) -> list[str]:
         how = "implicit parent" if resolve.implicit else "resolve"
         lines.append(f"  parent: {resolve.resource}.{resolve.field} -> {{{resolve.placeholder}}} ({how})")
     if endpoint.incremental is not None:
-        lines.append(f"  incremental on {endpoint.incremental.cursor_path}")
+        per_parent = " (one cursor per parent)" if endpoint.incremental.per_parent else ""
+        lines.append(f"  incremental on {endpoint.incremental.cursor_path}{per_parent}")
+        if endpoint.incremental.step is not None:
+            lines.append(f"  {describe_plan(endpoint.incremental, datetime.now(UTC))}")
     return lines
 
 
@@ -65,7 +73,13 @@ def describe_config(config: Config) -> str:
     """The whole report of ``restloom check``."""
     lines = [f"config OK: {len(config.resources)} resources, base URL {mask_userinfo(config.client.base_url)}, "
              f"concurrency {_concurrency(config)}"]
+    groups = {name: group for group in share_groups(config.resources) for name in group}
+    paths = describe_paths(config)
     for spec in config.resources:
         lines.extend(describe_resource(spec))
+        lines.append(f"  path: {paths[spec.name]}")
+        if spec.name in groups:
+            others = ", ".join(name for name in groups[spec.name] if name != spec.name)
+            lines.append(f"  shares its requests with {others}: a request they make alike is sent once")
     lines.extend(f"notice: {notice}" for notice in config.notices)
     return "\n".join(lines)

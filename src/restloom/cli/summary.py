@@ -18,7 +18,8 @@ def summary_table(report: RunReport, *, loaded: dict[str, int] | None = None, ti
 
     ``fetched`` counts the rows handed to dlt, ``loaded`` the rows this run loaded into the resource's table
     (fewer when dlt's incremental dropped rows it had seen). A failure's reason is printed below the table
-    (``failed_lines``), never in it: the cell says ``failed``.
+    (``failed_lines``), never in it: the cell says ``failed``. ``requests`` counts the requests the resource
+    sent; pages it took from an identical request another resource sent show as ``+N shared`` beside them.
     """
     table = Table(title=title, title_justify="left")
     columns = ("resource", "fetched", *(("loaded",) if loaded is not None else ()), "pages", "requests",
@@ -30,9 +31,22 @@ def summary_table(report: RunReport, *, loaded: dict[str, int] | None = None, ti
         if stats.warnings and not stats.error:
             status = f"{status} ({len(stats.warnings)} warning{'s' if len(stats.warnings) > 1 else ''})"
         rows = [str(stats.rows), *((str(loaded.get(stats.name, 0)),) if loaded is not None else ())]
-        table.add_row(stats.name, *rows, str(stats.pages), str(stats.requests), str(stats.retries),
+        table.add_row(stats.name, *rows, str(stats.pages), requests_cell(stats), str(stats.retries),
                       f"{stats.seconds:.2f}", status)
     return table
+
+
+SHARED_NOTE = ("resources that make the same request share it: it is sent once and counted in the requests of "
+               "the resource that sent it; '+N shared' are the pages another resource's requests served")
+
+
+def requests_cell(stats: ResourceStats) -> str:
+    """The requests ``stats`` sent, and the pages other resources' identical requests served it: ``0 (+3 shared)``."""
+    return f"{stats.requests} (+{stats.shared} shared)" if stats.shared else str(stats.requests)
+
+
+def _shared_pages(stats: ResourceStats) -> str:
+    return f" (+{stats.shared} pages shared)" if stats.shared else ""
 
 
 def failed_lines(report: RunReport) -> list[str]:
@@ -43,6 +57,13 @@ def failed_lines(report: RunReport) -> list[str]:
 def print_summary(console: Console, report: RunReport, *, loaded: dict[str, int] | None = None) -> None:
     """Print the summary table, then each warning and notice on its own line."""
     console.print(summary_table(report, loaded=loaded))
+    if any(stats.shared for stats in report.resources.values()):
+        console.print(f"[cyan]note[/] {SHARED_NOTE}", highlight=False)
+    for stats in report.resources.values():
+        if stats.windows:
+            plural = "s" if stats.windows > 1 else ""
+            console.print(f"{stats.name}: {stats.windows} window{plural}, {stats.windows_from} .. {stats.windows_to}",
+                          highlight=False, markup=False)
     for stats in report.resources.values():
         for warning in stats.warnings:
             console.print(f"[yellow]warning[/] {stats.name}: {warning}")
@@ -58,7 +79,7 @@ def progress(console: Console, report: RunReport) -> Iterator[None]:
         def line(stats: ResourceStats) -> None:
             outcome = "failed" if stats.error else "done"
             console.print(f"{stats.name}: {outcome}, {stats.rows} rows fetched, {stats.pages} pages, "
-                          f"{stats.requests} requests", highlight=False, markup=False)
+                          f"{stats.requests} requests{_shared_pages(stats)}", highlight=False, markup=False)
 
         report.listeners.append(line)
         try:

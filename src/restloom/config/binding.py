@@ -13,6 +13,7 @@ import string
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from restloom.config.incremental import settle_per_parent
 from restloom.config.issues import Issues, join
 from restloom.config.models import ResolveSpec, ResourceSpec
 
@@ -183,6 +184,10 @@ def bind_parents(
                 notices.append(f"resource '{spec.name}': {{{placeholder}}} is taken from the '{implicit.field}' of "
                                f"each '{implicit.resource}' record (implicit parent)")
         parents = {r.resource for r in resolves}
+        step = spec.endpoint.incremental.step if spec.endpoint.incremental is not None else None
+        if resolves and step is not None:
+            issues.add(step.path, "only a top-level resource steps through windows (this one is requested per "
+                                  f"record of its parent '{resolves[0].resource}')")
         for resolve in resolves:
             if resolve.resource not in names:
                 others = ", ".join(sorted(names - {spec.name}))
@@ -197,7 +202,8 @@ def bind_parents(
                        f"resource '{spec.name}' has no parent to include fields from: bind a path "
                        "placeholder to a parent resource, or remove include_from_parent")
         include = spec.include_from_parent or tuple(r.field for r in resolves if r.implicit)
-        bound.append(dataclasses.replace(spec, resolves=tuple(resolves), include_from_parent=include))
+        bound.append(settle_per_parent(dataclasses.replace(spec, resolves=tuple(resolves), include_from_parent=include),
+                                       issues))
     cycle = find_cycle({spec.name: spec.parent for spec in bound})
     if cycle:
         issues.add("resources", f"dependency cycle: {' -> '.join(cycle)}")

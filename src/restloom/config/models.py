@@ -146,6 +146,18 @@ class ResolveSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StepSpec:
+    """``incremental.step``: the initial window cut into consecutive windows of ``size``, each committed
+    before the next. ``size`` is in the cursor's unit: seconds for a datetime or date cursor, the cursor's
+    own unit for epoch (``cursor_format``) and plain numeric cursors."""
+
+    text: str
+    size: float
+    kind: Literal["datetime", "date", "epoch", "number"]
+    path: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IncrementalSpec:
     """dlt's incremental arguments plus where its values go in the request."""
 
@@ -157,7 +169,10 @@ class IncrementalSpec:
     convert: Any = None
     cursor_format: str | None = None
     lookback: float | None = None
+    step: StepSpec | None = None
     args: Mapping[str, Any] = field(default_factory=_empty)
+    per_parent: bool | None = None  # None until parent binding decides (True by default for a child)
+    config_path: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -26,6 +26,7 @@ from restloom.engine.ahead import PagesAhead, planned_requests
 from restloom.engine.paginate import LoopGuard, PageView, Paginator, new_paginator
 from restloom.engine.render import render_request_parts
 from restloom.engine.select import detect_selector, select
+from restloom.engine.shared import SharedPages, fingerprint
 from restloom.errors import AuthError, ExpressionError, PrimaryKeyMissing, ResponseError
 from restloom.expressions import KNOWN_PAGINATOR_VARIABLES, ExpressionEvaluationError
 from restloom.http.actions import ResponseActions
@@ -50,6 +51,8 @@ class PageSource:
     scope: CredentialScope | None = None
     pool: Callable[[], Executor] | None = None
     """Where pages are fetched ahead (``restloom.engine.ahead``); None: one page at a time."""
+    shared: SharedPages | None = None
+    """The group of resources making the same requests this one is in (``restloom.engine.shared``), if any."""
 
 
 def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
@@ -129,9 +132,20 @@ def _warn(source: PageSource, message: str) -> None:
 
 
 def _fetch(source: PageSource, request: Request, actions: ResponseActions) -> Page:
-    """Fetch ``request`` — without credentials when it leaves the origins they belong to."""
-    spec = source.spec
+    """Fetch ``request`` — without credentials when it leaves the origins they belong to; a resource of a
+    sharing group takes the response of an identical request another member made, when there is one."""
     outbound = _outbound(source, request)
+    if source.shared is None:
+        return _send(source, request, outbound, actions)
+    key = fingerprint(source.fetcher.session.prepare_request(outbound))
+    page, shared = source.shared.fetch(source.spec.name, key, lambda: _send(source, request, outbound, actions))
+    if shared:
+        source.report.count(source.spec.name, shared=1)
+    return page
+
+
+def _send(source: PageSource, request: Request, outbound: Request, actions: ResponseActions) -> Page:
+    spec = source.spec
     try:
         return source.fetcher.fetch(outbound, resource=spec.name, policy=spec.endpoint.retry, actions=actions,
                                     timeouts=spec.endpoint.timeouts)

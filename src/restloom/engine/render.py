@@ -10,6 +10,7 @@ encoded. Params, json and headers values are encoded by ``requests``.
 from __future__ import annotations
 
 import copy
+import json
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,6 +54,12 @@ def _values(spec: ResourceSpec, parent: Mapping[str, Any] | None) -> dict[str, A
                                 f"{{{resolve.placeholder}}}")
         out[resolve.placeholder] = value
     return out
+
+
+def parent_key(spec: ResourceSpec, parent: Mapping[str, Any]) -> str:
+    """Which requests of ``spec`` a parent record stands for: the values its requests take from the record
+    (placeholder -> value, as ``render_request_parts`` fills them), serialised stably as sorted JSON."""
+    return json.dumps(_values(spec, parent), sort_keys=True, separators=(",", ":"), default=str)
 
 
 class _DottedFormatter(string.Formatter):

@@ -15,11 +15,12 @@ whether the resource (or that parent page's children) loaded or failed and why.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import re
 import threading
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
@@ -28,6 +29,7 @@ from typing import Any, Literal
 from restloom.config.models import AuthSpec, Config, ResourceSpec
 from restloom.engine.pages import PageSource, check_primary_key, iter_pages, missing_key_fields
 from restloom.engine.render import parent_column_names, parent_columns
+from restloom.engine.shared import SharedPages, share_groups
 from restloom.engine.storable import storable_rows
 from restloom.errors import ResourceError
 from restloom.http.auth import AuthFactory, auth_secrets, build_auth, default_auth_registry
@@ -38,7 +40,7 @@ from restloom.report import RunReport
 from restloom.sensitive import origin
 from restloom.text import truncate
 
-__all__ = ["Batch", "Outcome", "Run", "Stream", "Window"]
+__all__ = ["Batch", "Outcome", "Run", "Stream", "Window", "Windows"]
 
 log = logging.getLogger("restloom")
 PREFETCH_PAGES = 4
@@ -53,10 +55,12 @@ _URL_IN_TEXT = re.compile(r"""(?:https?://|/[^\s"'<>?]*\?)[^\s"'<>]*[^\s"'<>;,.:
 @dataclass(frozen=True, slots=True)
 class Batch:
     """One page of records for the adapter. ``primary_key``: the key the engine merges this resource on
-    instead of the configured one (a child whose inherited key its rows lack), else None."""
+    instead of the configured one (a child whose inherited key its rows lack), else None. ``parent``: for
+    a child, the parent record these rows were requested for (a batch holds one parent's rows)."""
 
     rows: list[Any]
     primary_key: tuple[str, ...] | None = None
+    parent: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,8 @@ class Window:
 
 
 NO_WINDOW = Window(params={}, placeholders={})
+Windows = Window | Callable[[Any], Window]
+"""One window for every parent, or a function giving each parent record its own (a cursor per parent)."""
 
 
 class Stream(Iterator[Batch]):
@@ -159,6 +165,11 @@ class Run:
                                      is_secret=self.redactor.is_secret)
         self.fetcher = Fetcher(concurrency=config.concurrency, report=self.report, redactor=self.redactor,
                                session=config.client.session, scope=self.scope, fixed=config.concurrency_fixed)
+        self.shared: dict[str, SharedPages] = {}
+        """Resource name -> the group of resources making the same requests it is in (``engine.shared``)."""
+        for names in share_groups(config.resources):
+            group = SharedPages(names)
+            self.shared.update(dict.fromkeys(names, group))
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> Run:
@@ -196,6 +207,8 @@ class Run:
                 if pool is not None:
                     pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._page_pool = None
+            for group in self.shared.values():
+                group.clear()
             self.fetcher.close()
 
     @staticmethod
@@ -251,15 +264,23 @@ class Run:
         """What the page loop of ``spec`` needs from this run."""
         return PageSource(spec=spec, base_url=self.config.client.base_url, fetcher=self.fetcher,
                           report=self.report, auth=self.auth_for(spec.endpoint.auth), scope=self.scope,
-                          pool=lambda: self.page_pool)
+                          pool=lambda: self.page_pool, shared=self.shared.get(spec.name))
+
+    def select(self, names: Iterable[str]) -> None:
+        """Only the resources ``names`` will run (dlt's ``with_resources``): no response is kept for another."""
+        chosen = set(names)
+        for name, group in self.shared.items():
+            if name not in chosen:
+                group.finish(name)
 
     # -- streams --------------------------------------------------------------------------------
     def pages(self, spec: ResourceSpec, window: Window = NO_WINDOW) -> Stream:
         """The pages of a top-level resource, fetched ahead on a thread of its own; failures contained."""
         return Stream(self._top_level(spec, window))
 
-    def child_pages(self, spec: ResourceSpec, parent_page: list[Any], window: Window = NO_WINDOW) -> Stream:
-        """The children of one parent page, fetched concurrently, yielded in parent order."""
+    def child_pages(self, spec: ResourceSpec, parent_page: list[Any], window: Windows = NO_WINDOW) -> Stream:
+        """The children of one parent page, fetched concurrently, yielded in parent order, one batch per
+        parent record (``Batch.parent``)."""
         return Stream(self._children(spec, parent_page, window))
 
     def _top_level(self, spec: ResourceSpec, window: Window) -> Generator[Batch, None, Outcome]:
@@ -267,6 +288,8 @@ class Run:
         try:
             self.report.start(spec.name)
             source = self.page_source(spec)
+            if source.shared is not None:
+                source.shared.begin(spec.name)
             pages = prefetch(lambda: iter_pages(source, extra_params=window.params,
                                                 placeholders=window.placeholders))
             outcome = yield from self._contained(spec, (Batch(rows) for rows in pages))
@@ -274,10 +297,12 @@ class Run:
                 self.report.finish(spec.name)
             return outcome
         finally:
+            if spec.name in self.shared:
+                self.shared[spec.name].finish(spec.name)
             self._release()
 
     def _children(self, spec: ResourceSpec, parent_page: list[Any],
-                  window: Window) -> Generator[Batch, None, Outcome]:
+                  window: Windows) -> Generator[Batch, None, Outcome]:
         self._acquire()
         try:
             self.report.start(spec.name)
@@ -287,13 +312,15 @@ class Run:
         finally:
             self._release()
 
-    def _fan_out(self, spec: ResourceSpec, parent_page: list[Any], window: Window) -> Iterator[Batch]:
+    def _fan_out(self, spec: ResourceSpec, parent_page: list[Any], window: Windows) -> Iterator[Batch]:
         source = self.page_source(spec)
+        # a window per parent is computed here, in parent order, before any request (not on the pool)
+        windows = [window(record) if callable(window) else window for record in parent_page]
 
-        def one_parent(record: Any) -> list[Any]:
+        def one_parent(record: Any, own: Window) -> list[Any]:
             rows: list[Any] = []
-            for page in iter_pages(source, parent=record, extra_params=window.params,
-                                   placeholders=window.placeholders):
+            for page in iter_pages(source, parent=record, extra_params=own.params,
+                                   placeholders=own.placeholders):
                 rows.extend(page)
             if spec.include_from_parent and rows:
                 extra = parent_columns(spec, record)
@@ -302,10 +329,10 @@ class Run:
 
         # fetched concurrently, handed on one parent at a time (dlt's incremental on a child then
         # advances between parents exactly as it does in dlt's rest_api)
-        for rows in self.pool.map(one_parent, parent_page):
+        for record, rows in zip(parent_page, self.pool.map(one_parent, parent_page, windows), strict=True):
             if rows:
                 self._child_key(spec, rows[0])
-                yield Batch(rows, self._keys.get(spec.name))
+                yield Batch(rows, self._keys.get(spec.name), parent=record)
 
     def _child_key(self, spec: ResourceSpec, row: Any) -> None:
         """Check a child's primary key on its first row; an inherited key it lacks falls back.
@@ -333,7 +360,7 @@ class Run:
             for batch in batches:
                 self.report.count(spec.name, rows=len(batch.rows))
                 rows = storable_rows(spec, batch.rows, lambda note: self._warn(spec, note))
-                yield batch if rows is batch.rows else Batch(rows, batch.primary_key)
+                yield batch if rows is batch.rows else dataclasses.replace(batch, rows=rows)
         except ResourceError as exc:
             return self._fail(spec, self.redactor.text(exc.reason))
         except Exception as exc:  # a bug or an unforeseen response: still only this resource fails
@@ -349,6 +376,8 @@ class Run:
     def _fail(self, spec: ResourceSpec, message: str) -> Outcome:
         log.error("resource '%s' failed: %s", spec.name, message, extra={"restloom_in_report": True})
         self._failed[spec.name] = message
+        if spec.name in self.shared:  # a failed child takes no more pages
+            self.shared[spec.name].finish(spec.name)
         self.report.finish(spec.name, error=message)
         return Outcome("failed", message)
 

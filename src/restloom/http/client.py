@@ -271,6 +271,12 @@ class Fetcher:
         return ResponseError(resource, f"HTTP {status} at {url}; body: {body}")
 
 
+def reparse(page: Page) -> Page:
+    """``page`` with a document of its own, parsed again from the response's bytes: a response read by
+    several resources gives each records no other resource's processing can change."""
+    return Page(page.response, None if page.ignored else Fetcher._parse(page.response), ignored=page.ignored)
+
+
 def _maybe_rounded(document: Any) -> bool:
     """True when the parsed ``document`` holds a float of 1e18 or more: maybe an integer orjson rounded."""
     try:

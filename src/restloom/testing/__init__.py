@@ -1,5 +1,6 @@
 """Simulated versions of the five services behind the seed configs (and a generic API serving every
-pagination style dlt knows, for differential tests), served over real HTTP.
+pagination style dlt knows, for differential tests, and a small ledger of accounts and their entries by
+time, for per-parent cursors), served over real HTTP.
 
 ``serve("persona", size=25, seed=7)`` returns a ``SimulatedAPI``; use it in a ``with`` block. See
 ``SimulatedAPI`` for ground truth, the request log, mutation and faults, ``FaultPlan`` for fault
@@ -16,7 +17,7 @@ from restloom.testing.faults import Fault, FaultPlan
 from restloom.testing.inprocess import InProcessAdapter, Reply, inprocess_session
 from restloom.testing.log import RequestRecord
 
-API_NAMES = ("persona", "opsgenie", "easypost", "yousign", "zendesk_talk", "generic")
+API_NAMES = ("persona", "opsgenie", "easypost", "yousign", "zendesk_talk", "generic", "ledger")
 
 __all__ = [
     "API_NAMES",

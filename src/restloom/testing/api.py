@@ -139,10 +139,12 @@ class SimulatedAPI:
         return mutation
 
     def set_field(self, resource: str, position: int, field: str, value: Any) -> None:
-        """Set one field of the record served at ``position`` of a list resource (hostile-data tests)."""
+        """Set one field of the record served at ``position`` of a list resource (hostile-data tests); child
+        lists derived from the record follow."""
         table = self._sim.data.tables[resource]
         table.served_rows()[position].record[field] = value
         table.invalidate()
+        self._sim.data.forget_children()
         self._sim.forget_cache()
 
     # -- faults and the request log ---------------------------------------------------------------

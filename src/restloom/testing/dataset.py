@@ -136,6 +136,11 @@ class Dataset:
             self._children[(name, parent_key)] = cached
         return cached
 
+    def forget_children(self) -> None:
+        """Derive every child list anew (a parent record changed)."""
+        with self._lock:
+            self._children.clear()
+
     def child_truth(self, name: str) -> dict[Any, list[Record]]:
         """Every parent key (served order) mapped to its child list; empty lists included."""
         spec = self.child_specs[name]

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from restloom.testing.vendor import Vendor
 from restloom.testing.vendors.easypost import EASYPOST
 from restloom.testing.vendors.generic import GENERIC
+from restloom.testing.vendors.ledger import LEDGER
 from restloom.testing.vendors.opsgenie import OPSGENIE
 from restloom.testing.vendors.persona import PERSONA
 from restloom.testing.vendors.yousign import YOUSIGN
@@ -19,5 +20,5 @@ from restloom.testing.vendors.zendesk_talk import ZENDESK_TALK
 __all__ = ["VENDORS"]
 
 VENDORS: Mapping[str, Vendor] = MappingProxyType(
-    {v.name: v for v in (PERSONA, OPSGENIE, EASYPOST, YOUSIGN, ZENDESK_TALK, GENERIC)}
+    {v.name: v for v in (PERSONA, OPSGENIE, EASYPOST, YOUSIGN, ZENDESK_TALK, GENERIC, LEDGER)}
 )

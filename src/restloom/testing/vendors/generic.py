@@ -15,7 +15,8 @@ The five vendor simulations only speak their vendors' styles; this one serves th
 - ``/api/items/<id>``        one item (a single-entity path); ``/api/items/<id>/events`` its events,
   ``404 {"error": "no events for this item"}`` for ids divisible by 4
 - ``/api/changes``           ``since`` / ``until`` (ISO 8601 ``updated_at``; ``since_ts`` / ``until_ts`` epoch
-  seconds), ascending ``updated_at``, ``offset`` + ``limit`` paging with ``total``
+  seconds; ``id_from`` / ``id_to`` on ``id``; each from inclusive, until exclusive), ascending ``updated_at``,
+  ``offset`` + ``limit`` paging with ``total``
 - ``/api/private/items``     the same as ``/api/offset/items`` but only with credentials: ``Bearer <token>``,
   ``X-API-Key: <api_key>`` or ``?api_key=<api_key>``, Basic ``<username>:<password>``, or a bearer token
   issued by ``POST /api/oauth/token`` (form ``client_id``, ``client_secret``, ``grant_type``)
@@ -265,11 +266,14 @@ def _changes(ctx: Context, request: Request, _match: re.Match[str]) -> Response:
     rows = ctx.table("items").served_rows()
     low, high = request.query.get("since"), request.query.get("until")
     low_ts, high_ts = request.query.get("since_ts"), request.query.get("until_ts")
+    low_id, high_id = request.query.get("id_from"), request.query.get("id_to")
     selected = sorted((r for r in rows
                        if (low is None or r.record["updated_at"] >= low)
                        and (high is None or r.record["updated_at"] < high)
                        and (low_ts is None or r.updated >= int(low_ts))
-                       and (high_ts is None or r.updated < int(high_ts))),
+                       and (high_ts is None or r.updated < int(high_ts))
+                       and (low_id is None or r.record["id"] >= int(low_id))
+                       and (high_id is None or r.record["id"] < int(high_id))),
                       key=lambda r: (r.updated, r.record["id"]))
     records = [r.record for r in selected]
     return json_response({"items": records[offset:offset + limit], "total": len(records)})
