@@ -54,9 +54,9 @@ def _pages_config(base_url: str, paginator: dict[str, Any], path: str, params: d
                   selector: str) -> dict[str, Any]:
     return {"client": {"base_url": base_url},
             "resource_defaults": {"primary_key": "id", "write_disposition": "replace"},
-            "resources": [{"name": f"items_{n}", "endpoint": {"path": path, "data_selector": selector,
-                                                              "params": dict(params), "paginator": dict(paginator)}}
-                          for n in range(RESOURCES)]}
+            "resources": [{"name": f"items_{n}", "endpoint": {  # a param of its own: no two share a request
+                "path": path, "data_selector": selector, "params": {**params, "resource": n},
+                "paginator": dict(paginator)}} for n in range(RESOURCES)]}
 
 
 def _fanout_config(base_url: str, token: str) -> dict[str, Any]:
