@@ -61,7 +61,7 @@ SEED_EXPECTATIONS = {
             "workflow_runs",
         ],
         [
-            "config OK: 10 resources, base URL https://api.example.com, concurrency 8",
+            "config OK: 10 resources, base URL https://api.example.com, concurrency 8 (adaptive, up to 32)",
             "accounts  (resources[0])",
             "  GET /accounts",
             "  records: data; primary key: id; write: merge",
@@ -76,7 +76,7 @@ SEED_EXPECTATIONS = {
     "opsgenie": (
         ["users", "teams", "services", "integrations", "incidents", "alerts"],
         [
-            "config OK: 6 resources, base URL https://api.example.com, concurrency 8",
+            "config OK: 6 resources, base URL https://api.example.com, concurrency 8 (adaptive, up to 32)",
             "  GET /v2/alerts",
             '  pages: cursor from cursor_value {{ response.get("paging", {}).get("next", {}) }}, '
             'followed as the next URL; stops when {{ not response.get("paging", {}).get("next", {}) }}',
@@ -96,7 +96,7 @@ SEED_EXPECTATIONS = {
             "api_keys",
         ],
         [
-            "config OK: 9 resources, base URL https://api.example.com/v2/, concurrency 8",
+            "config OK: 9 resources, base URL https://api.example.com/v2/, concurrency 8 (adaptive, up to 32)",
             "  pages: cursor from the last record's primary key, sent as before_id, page size 10 as limit; "
             'stops when {{ not response.get("has_more", {}) }}',
             "  records: $; primary key: id; write: merge",
@@ -115,7 +115,7 @@ SEED_EXPECTATIONS = {
             "labels",
         ],
         [
-            "config OK: 8 resources, base URL https://api.example.com/v3/, concurrency 8",
+            "config OK: 8 resources, base URL https://api.example.com/v3/, concurrency 8 (adaptive, up to 32)",
             "  GET /signature_requests/{sign_req}/followers",
             "  pages: cursor(cursor_param=after, cursor_path=meta.next_cursor)",
             "  parent: signature_requests.id -> {sign_req} (implicit parent)",
@@ -140,7 +140,7 @@ SEED_EXPECTATIONS = {
             "ivr_routes",
         ],
         [
-            "config OK: 13 resources, base URL https://api.example.com, concurrency 8",
+            "config OK: 13 resources, base URL https://api.example.com, concurrency 8 (adaptive, up to 32)",
             "  records: ivrs.menus.*; primary key: id; write: merge",
             "  pages: cursor from cursor_path next_page, followed as the next URL; "
             "stops when not response.get('next_page', {})",
@@ -251,7 +251,8 @@ def test_check_resolves_a_secret_reference_from_the_environment(tmp_path: Path) 
     result = run_check(config, env={TOKEN_VAR: "tok_VERY_SECRET_123"})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "config OK: 1 resources, base URL https://api.example.com/v1/, concurrency 8"
+    assert lines[0] == ("config OK: 1 resources, base URL https://api.example.com/v1/, "
+                        "concurrency 8 (adaptive, up to 32)")
     assert "  auth: bearer; retries: up to 5 on 429, 500, 502, 503, 504" in lines
     assert "tok_VERY_SECRET_123" not in result.stdout + result.stderr
 

@@ -155,6 +155,7 @@ class Run:
         self._failed: dict[str, str] = {}
         self._users = 0
         self._pool: ThreadPoolExecutor | None = None
+        self._page_pool: ThreadPoolExecutor | None = None
         self.redactor = Redactor(secrets=tuple(self._secrets()), live=self._live_secrets)
         self._log_filter = RedactingFilter(self.redactor)
         self._filtering = False
@@ -163,7 +164,7 @@ class Run:
         self.scope = CredentialScope(base=origin(client.base_url), allowed=client.auth_origins,
                                      is_secret=self.redactor.is_secret)
         self.fetcher = Fetcher(concurrency=config.concurrency, report=self.report, redactor=self.redactor,
-                               session=config.client.session, scope=self.scope)
+                               session=config.client.session, scope=self.scope, fixed=config.concurrency_fixed)
         self.shared: dict[str, SharedPages] = {}
         """Resource name -> the group of resources making the same requests it is in (``engine.shared``)."""
         for names in share_groups(config.resources):
@@ -202,9 +203,10 @@ class Run:
                 for target in self._filtered:
                     target.removeFilter(self._log_filter)
                 self._filtered, self._filtering = [], False
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
+            for pool in (self._pool, self._page_pool):
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._page_pool = None
             for group in self.shared.values():
                 group.clear()
             self.fetcher.close()
@@ -243,17 +245,26 @@ class Run:
 
     @property
     def pool(self) -> ThreadPoolExecutor:
-        """The fan-out threads (at most ``concurrency``), started on first use."""
+        """The fan-out threads (as many as requests may ever be in flight), started on first use."""
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="restloom-fanout")
+                self._pool = ThreadPoolExecutor(self.fetcher.ceiling, thread_name_prefix="restloom-fanout")
             return self._pool
+
+    @property
+    def page_pool(self) -> ThreadPoolExecutor:
+        """The threads that fetch pages ahead (``restloom.engine.ahead``), apart from the fan-out threads: a
+        child's page loop running on a fan-out thread waits for them, so they must never queue behind it."""
+        with self._lock:
+            if self._page_pool is None:
+                self._page_pool = ThreadPoolExecutor(self.fetcher.ceiling, thread_name_prefix="restloom-pages")
+            return self._page_pool
 
     def page_source(self, spec: ResourceSpec) -> PageSource:
         """What the page loop of ``spec`` needs from this run."""
         return PageSource(spec=spec, base_url=self.config.client.base_url, fetcher=self.fetcher,
                           report=self.report, auth=self.auth_for(spec.endpoint.auth), scope=self.scope,
-                          shared=self.shared.get(spec.name))
+                          pool=lambda: self.page_pool, shared=self.shared.get(spec.name))
 
     def select(self, names: Iterable[str]) -> None:
         """Only the resources ``names`` will run (dlt's ``with_resources``): no response is kept for another."""
