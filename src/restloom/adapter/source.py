@@ -283,16 +283,19 @@ def _row_items(batches: Iterable[Batch], cursors: ParentCursors | None = None) -
 
 
 def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None) -> Iterator[Any]:
-    """Pages as Arrow tables, a few pages at a time (``chunk_rows()`` records: dlt's extractor does
+    """Pages as Arrow tables, a few pages at a time (up to ``chunk_rows()`` records: dlt's extractor does
     a fixed amount of schema work per item, so fewer, larger tables cost less; the type decisions over the
-    concatenated pages are the ones the row path makes record by record). A chunk that is not columnar goes
-    as rows, and so does the rest of the stream; the report says from which page and why."""
-    batches = iter(stream)
+    concatenated pages are the ones the row path makes record by record). A chunk is handed on as soon as
+    the next page is not fetched yet: waiting for it would keep dlt from the other resources, whose pages
+    would then not be asked for either. A chunk that is not columnar goes as rows, and so does the rest of
+    the stream; the report says from which page and why."""
     limit = chunk_rows()
     chunk: list[Batch] = []
     pages = 0
     while True:
-        batch = next(batches, None)
+        waiting = bool(chunk) and not stream.ready()
+        batch = None if waiting else next(stream, None)
+        ended = batch is None and not waiting
         if chunk and (batch is None or batch.primary_key != chunk[0].primary_key
                       or sum(len(b.rows) for b in chunk) >= limit):
             rows = [row for b in chunk for row in b.rows]
@@ -303,14 +306,15 @@ def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None
                     report.set_path(columnar.resource,
                                     f"columnar, rows from page {pages - len(chunk) + 1} ({reason})")
                 # an exhausted stream is not asked again: a second StopIteration would reset its outcome
-                yield from _row_items(chunk if batch is None else [*chunk, batch, *batches])
+                yield from _row_items(chunk if ended else [*chunk, *([batch] if batch else []), *stream])
                 return
             yield from items
             chunk = []
-        if batch is None:
+        if ended:
             return
-        pages += 1
-        chunk.append(batch)
+        if batch is not None:
+            pages += 1
+            chunk.append(batch)
 
 
 def _window(spec: IncrementalSpec, cursor: Any) -> Window:

@@ -93,9 +93,17 @@ Windows = Window | Callable[[Any], Window]
 class Stream(Iterator[Batch]):
     """The batches of one resource (or of one parent page's children); ``outcome`` once exhausted."""
 
-    def __init__(self, batches: Generator[Batch, None, Outcome]) -> None:
+    def __init__(self, batches: Generator[Batch, None, Outcome], *,
+                 at_hand: Callable[[], bool] | None = None) -> None:
         self._batches = batches
+        self._at_hand = at_hand
         self.outcome: Outcome | None = None
+
+    def ready(self) -> bool:
+        """True when the next batch (or the end) is already fetched: a consumer that gathers batches hands on
+        what it holds rather than wait for the network (and so keep the other resources waiting too). True
+        when unknown."""
+        return self._at_hand is None or self._at_hand()
 
     def __iter__(self) -> Stream:
         return self
@@ -276,14 +284,16 @@ class Run:
     # -- streams --------------------------------------------------------------------------------
     def pages(self, spec: ResourceSpec, window: Window = NO_WINDOW) -> Stream:
         """The pages of a top-level resource, fetched ahead on a thread of its own; failures contained."""
-        return Stream(self._top_level(spec, window))
+        queues: list[queue.Queue[Any]] = []
+        return Stream(self._top_level(spec, window, queues), at_hand=lambda: not queues or not queues[0].empty())
 
     def child_pages(self, spec: ResourceSpec, parent_page: list[Any], window: Windows = NO_WINDOW) -> Stream:
         """The children of one parent page, fetched concurrently, yielded in parent order, one batch per
         parent record (``Batch.parent``)."""
         return Stream(self._children(spec, parent_page, window))
 
-    def _top_level(self, spec: ResourceSpec, window: Window) -> Generator[Batch, None, Outcome]:
+    def _top_level(self, spec: ResourceSpec, window: Window,
+                   queues: list[queue.Queue[Any]]) -> Generator[Batch, None, Outcome]:
         self._acquire()
         try:
             self.report.start(spec.name)
@@ -291,7 +301,7 @@ class Run:
             if source.shared is not None:
                 source.shared.begin(spec.name)
             pages = prefetch(lambda: iter_pages(source, extra_params=window.params,
-                                                placeholders=window.placeholders))
+                                                placeholders=window.placeholders), queues=queues)
             outcome = yield from self._contained(spec, (Batch(rows) for rows in pages))
             if not outcome.failed:
                 self.report.finish(spec.name)
@@ -382,9 +392,13 @@ class Run:
         return Outcome("failed", message)
 
 
-def prefetch(make: Callable[[], Iterator[list[Any]]], *, depth: int = PREFETCH_PAGES) -> Iterator[list[Any]]:
-    """Run ``make()`` on a thread of its own, up to ``depth`` pages ahead of the consumer."""
+def prefetch(make: Callable[[], Iterator[list[Any]]], *, depth: int = PREFETCH_PAGES,
+             queues: list[queue.Queue[Any]] | None = None) -> Iterator[list[Any]]:
+    """Run ``make()`` on a thread of its own, up to ``depth`` pages ahead of the consumer (``queues``: where
+    to put the queue of pages fetched, for a consumer that asks whether one is at hand)."""
     pages: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    if queues is not None:
+        queues.append(pages)
     stop = threading.Event()
 
     def produce() -> None:
