@@ -7,6 +7,7 @@ from typing import Any
 
 import dlt
 
+from restloom.adapter.defaults import dlt_defaults
 from restloom.adapter.hooks import install_load_job_pause, step
 from restloom.adapter.lock import pipeline_lock
 from restloom.adapter.replay import recover
@@ -43,11 +44,15 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
 
     A failed resource does not stop the others (``on_failure="continue"``): what loaded stays loaded and
     ``SyncResult.ok`` is False (``restloom run`` exits 1); ``report.raise_for_failures()`` raises.
+    dlt runs with restloom's defaults (``adapter/defaults.py``: DuckDB's memory and threads bounded,
+    uncompressed intermediate files, rotated files); any of them set in the user's dlt config wins.
     The pipeline's lock is held for the whole call; another process running it raises ``PipelineBusy``.
     """
     report = report or RunReport()
     config = resolve(config)  # a parsed config is resolved here: its secrets are known to the run's redactor
-    with pipeline_lock(pipeline_name, pipelines_dir):  # the whole run, recovery included: see adapter/lock.py
+    # the whole run, recovery included, holds the lock (adapter/lock.py) and runs with restloom's dlt defaults
+    # below the user's own dlt config (adapter/defaults.py: bounded memory at volume)
+    with pipeline_lock(pipeline_name, pipelines_dir), dlt_defaults():
         pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
                                 dataset_name=dataset_name or f"{pipeline_name}_data",
                                 pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default
