@@ -86,6 +86,16 @@ def bearer_authenticate(request: Request, credentials: Credentials) -> AuthForm:
     return "seed" if header == f"Bearer {credentials.real['api_key']}" else "invalid"
 
 
+def no_rate_headers(_states: tuple[WindowState, ...]) -> tuple[tuple[str, str], ...]:
+    """Rate headers of a vendor that sends none."""
+    return ()
+
+
+def plain_429(_states: tuple[WindowState, ...]) -> Response:
+    """The throttled answer of a vendor with nothing to say but 429."""
+    return error(429, "too many requests")
+
+
 def int_param(request: Request, name: str, *, default: int, low: int, high: int) -> int | None:
     """An integer query parameter within ``[low, high]``; None when it is malformed or out of bounds."""
     raw = request.query.get(name)

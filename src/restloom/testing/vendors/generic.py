@@ -42,8 +42,17 @@ import orjson
 
 from restloom.testing.dataset import ChildSpec, Dataset, ListSpec, Row
 from restloom.testing.gen import digest_token, iso_z
-from restloom.testing.ratelimit import WindowState
-from restloom.testing.vendor import AuthForm, BuildOptions, Context, Credentials, Route, Vendor, int_param
+from restloom.testing.vendor import (
+    AuthForm,
+    BuildOptions,
+    Context,
+    Credentials,
+    Route,
+    Vendor,
+    int_param,
+    no_rate_headers,
+    plain_429,
+)
 from restloom.testing.wire import Request, Response, error, json_response, url_with
 
 __all__ = ["GENERIC"]
@@ -358,14 +367,6 @@ def _authenticate(request: Request, credentials: Credentials) -> AuthForm:
     return "invalid" if has_any else "none"
 
 
-def _no_headers(_states: tuple[WindowState, ...]) -> tuple[tuple[str, str], ...]:
-    return ()
-
-
-def _throttled(_states: tuple[WindowState, ...]) -> Response:
-    return error(429, "too many requests")
-
-
 GENERIC = Vendor(
     name="generic",
     base_path="/api",
@@ -375,7 +376,7 @@ GENERIC = Vendor(
     authenticate=_authenticate,
     rate_windows=(),
     rate_scope=lambda _path: None,
-    rate_headers=_no_headers,
-    throttled=_throttled,
+    rate_headers=no_rate_headers,
+    throttled=plain_429,
     query_auth_params=("api_key",),
 )

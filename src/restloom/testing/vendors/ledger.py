@@ -20,8 +20,16 @@ from typing import Any
 
 from restloom.testing.dataset import ChildSpec, Dataset, ListSpec, Row
 from restloom.testing.gen import iso_z
-from restloom.testing.ratelimit import WindowState
-from restloom.testing.vendor import AuthForm, BuildOptions, Context, Credentials, Route, Vendor
+from restloom.testing.vendor import (
+    AuthForm,
+    BuildOptions,
+    Context,
+    Credentials,
+    Route,
+    Vendor,
+    no_rate_headers,
+    plain_429,
+)
 from restloom.testing.wire import Request, Response, error, json_response
 
 __all__ = ["BASE_EPOCH", "LEDGER"]
@@ -80,14 +88,6 @@ def _authenticate(_request: Request, _credentials: Credentials) -> AuthForm:
     return "seed"
 
 
-def _no_headers(_states: tuple[WindowState, ...]) -> tuple[tuple[str, str], ...]:
-    return ()
-
-
-def _throttled(_states: tuple[WindowState, ...]) -> Response:
-    return error(429, "too many requests")
-
-
 LEDGER = Vendor(
     name="ledger",
     base_path="/ledger",
@@ -97,6 +97,6 @@ LEDGER = Vendor(
     authenticate=_authenticate,
     rate_windows=(),
     rate_scope=lambda _path: None,
-    rate_headers=_no_headers,
-    throttled=_throttled,
+    rate_headers=no_rate_headers,
+    throttled=plain_429,
 )
