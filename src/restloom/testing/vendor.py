@@ -118,10 +118,10 @@ class Vendor:
     routes: tuple[Route, ...]
     credentials: Callable[[int], Credentials]
     authenticate: Callable[[Request, Credentials], AuthForm]
-    rate_windows: tuple[Window, ...]
-    rate_scope: Callable[[str], str | None]
-    rate_headers: Callable[[tuple[WindowState, ...]], tuple[tuple[str, str], ...]]
-    throttled: Callable[[tuple[WindowState, ...]], Response]
+    rate_windows: tuple[Window, ...] = ()
+    rate_scope: Callable[[str], str | None] = lambda _path: None
+    rate_headers: Callable[[tuple[WindowState, ...]], tuple[tuple[str, str], ...]] = no_rate_headers
+    throttled: Callable[[tuple[WindowState, ...]], Response] = plain_429
     query_auth_params: tuple[str, ...] = ()
     truth_aliases: Mapping[str, str] = field(default_factory=dict)
     derived_truth: Mapping[str, Callable[[Dataset], list[dict[str, Any]]]] = field(default_factory=dict)

@@ -42,17 +42,7 @@ import orjson
 
 from restloom.testing.dataset import ChildSpec, Dataset, ListSpec, Row
 from restloom.testing.gen import digest_token, iso_z
-from restloom.testing.vendor import (
-    AuthForm,
-    BuildOptions,
-    Context,
-    Credentials,
-    Route,
-    Vendor,
-    int_param,
-    no_rate_headers,
-    plain_429,
-)
+from restloom.testing.vendor import AuthForm, BuildOptions, Context, Credentials, Route, Vendor, int_param
 from restloom.testing.wire import Request, Response, error, json_response, url_with
 
 __all__ = ["GENERIC"]
@@ -374,9 +364,5 @@ GENERIC = Vendor(
     routes=_ROUTES,
     credentials=_credentials,
     authenticate=_authenticate,
-    rate_windows=(),
-    rate_scope=lambda _path: None,
-    rate_headers=no_rate_headers,
-    throttled=plain_429,
     query_auth_params=("api_key",),
 )

@@ -20,16 +20,7 @@ from typing import Any
 
 from restloom.testing.dataset import ChildSpec, Dataset, ListSpec, Row
 from restloom.testing.gen import iso_z
-from restloom.testing.vendor import (
-    AuthForm,
-    BuildOptions,
-    Context,
-    Credentials,
-    Route,
-    Vendor,
-    no_rate_headers,
-    plain_429,
-)
+from restloom.testing.vendor import AuthForm, BuildOptions, Context, Credentials, Route, Vendor
 from restloom.testing.wire import Request, Response, error, json_response
 
 __all__ = ["BASE_EPOCH", "LEDGER"]
@@ -95,8 +86,4 @@ LEDGER = Vendor(
     routes=_ROUTES,
     credentials=_credentials,
     authenticate=_authenticate,
-    rate_windows=(),
-    rate_scope=lambda _path: None,
-    rate_headers=no_rate_headers,
-    throttled=plain_429,
 )
