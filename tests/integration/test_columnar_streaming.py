@@ -10,18 +10,13 @@ import dlt
 
 import restloom
 from restloom.testing import serve
+from tests.integration.configs import persona_paged
 
 NAMES = ("accounts", "cases", "events")
 
 
 def _config(api: Any) -> dict[str, Any]:
-    return {
-        "client": {"base_url": api.base_url, "auth": {"type": "bearer", "token": api.secrets["api_key"]}},
-        "resource_defaults": {"primary_key": "id", "endpoint": {"data_selector": "data", "paginator": {
-            "type": "cursor", "cursor_param": "page[after]", "limit": 10, "limit_param": "page[size]",
-            "stop_condition": "response.get('data')|length == 0"}}},
-        "resources": [{"name": name, "endpoint": {"path": name}} for name in NAMES],
-    }
+    return persona_paged(api, NAMES, limit=10)
 
 
 def test_every_resource_starts_before_any_finishes_on_the_columnar_path(tmp_path: Path) -> None:

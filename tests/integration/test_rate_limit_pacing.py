@@ -11,19 +11,14 @@ from typing import Any
 from restloom.testing import serve
 from restloom.testing.ratelimit import Window
 from tests.conftest import Sync, table_rows
+from tests.integration.configs import persona_paged
 
 NAMES = ["accounts", "cases", "events", "inquiries"]
 LIMIT, PERIOD = 20, 1.0
 
 
 def _config(api: Any) -> dict[str, Any]:
-    return {
-        "client": {"base_url": api.base_url, "auth": {"type": "bearer", "token": api.secrets["api_key"]}},
-        "resource_defaults": {"primary_key": "id", "endpoint": {"data_selector": "data", "paginator": {
-            "type": "cursor", "cursor_param": "page[after]", "limit": 3, "limit_param": "page[size]",
-            "stop_condition": "response.get('data')|length == 0"}}},
-        "resources": [{"name": name, "endpoint": {"path": name}} for name in NAMES],
-    }
+    return persona_paged(api, NAMES, limit=3)
 
 
 def test_persona_headers_pace_the_sync_below_the_limit_and_near_it(run_sync: Sync) -> None:
