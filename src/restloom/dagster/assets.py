@@ -66,14 +66,15 @@ class _Group:
         time_key: str | None = key if self.tenants is None else None
         tenant: str | None = key if self.time is None else None
         if self.time is not None and self.tenants is not None:
-            dimensions = key.keys_by_dimension  # type: ignore[attr-defined]  # a MultiPartitionKey
+            dimensions = key.keys_by_dimension  # a MultiPartitionKey
             time_key, tenant = dimensions[TIME], dimensions[TENANT]
         window = self.time.time_window_for_partition_key(time_key) if self.time and time_key else None
         return window, tenant, key
 
 
 def restloom_assets(config: Any, *, name: str | None = None, base_url: str | None = None,
-                    resources: Sequence[str] | None = None, partitions_def: TimeWindowPartitionsDefinition | None = None,
+                    resources: Sequence[str] | None = None,
+                    partitions_def: TimeWindowPartitionsDefinition | None = None,
                     tenants: PartitionsDefinition | None = None, tenant_config: TenantConfig | None = None,
                     pool: str | None = None, group_name: str | None = None,
                     key_prefix: Sequence[str] | None = None) -> list[AssetsDefinition]:

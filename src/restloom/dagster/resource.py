@@ -18,7 +18,7 @@ from restloom.adapter.sync import SyncResult, sync
 from restloom.config.models import Config
 
 
-class RestloomResource(ConfigurableResource):  # type: ignore[misc]  # dagster's base class is untyped here
+class RestloomResource(ConfigurableResource):
     """The destination restloom's assets load into (default: a DuckDB file per source).
 
     ``destination``: a dlt destination name (``duckdb``, ``postgres``, ...); with ``duckdb`` the file is
