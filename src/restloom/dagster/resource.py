@@ -8,14 +8,19 @@ environment variable ``NAME``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import dlt
 from dagster import ConfigurableResource
 
+from restloom.adapter.lock import pipeline_lock
 from restloom.adapter.sync import SyncResult, sync
 from restloom.config.models import Config
+
+DUCKDB_WAIT_SECONDS = 3600.0
 
 
 class RestloomResource(ConfigurableResource):
@@ -38,16 +43,29 @@ class RestloomResource(ConfigurableResource):
         base = self.dataset_name or f"{source}_data"
         return f"{base}_{tenant}" if tenant else base
 
+    def duckdb_file(self, source: str) -> Path:
+        """The DuckDB file ``source`` loads into (with the ``duckdb`` destination)."""
+        return Path(self.duckdb_path or Path(self.pipelines_dir or ".") / f"{source}.duckdb")
+
     def destination_for(self, source: str) -> Any:
         """The dlt destination of ``source``."""
         if self.destination != "duckdb":
             return self.destination
-        path = self.duckdb_path or str(Path(self.pipelines_dir or ".") / f"{source}.duckdb")
-        return dlt.destinations.duckdb(path)
+        return dlt.destinations.duckdb(str(self.duckdb_file(source)))
+
+    def destination_lock(self, source: str) -> Callable[[], AbstractContextManager[Any]] | None:
+        """A DuckDB file takes one writing process at a time: partitions materialized by several processes at
+        once extract in parallel and wait for each other (an OS file lock beside the file, up to
+        ``DUCKDB_WAIT_SECONDS``) only where they open it. None for other destinations."""
+        if self.destination != "duckdb":
+            return None
+        file = self.duckdb_file(source).resolve()
+        return lambda: pipeline_lock(file.name, str(file.parent), wait=DUCKDB_WAIT_SECONDS)
 
     def sync(self, config: Config, *, source: str, pipeline_name: str, resources: list[str] | None = None,
              tenant: str | None = None) -> SyncResult:
         """``restloom.sync`` of ``config`` (its ``resources``) through the pipeline ``pipeline_name``."""
         return sync(config, pipeline_name=pipeline_name, destination=self.destination_for(source),
                     dataset_name=self.dataset_for(source, tenant), resources=resources,
-                    pipelines_dir=self.pipelines_dir, source_name=source)
+                    pipelines_dir=self.pipelines_dir, source_name=source,
+                    destination_lock=self.destination_lock(source))
