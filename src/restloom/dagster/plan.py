@@ -23,6 +23,7 @@ from restloom.adapter.steps import written_like
 from restloom.catalog import catalog_names, catalog_raw, catalog_text
 from restloom.config import load_file, parse
 from restloom.config.files import mark_secrets
+from restloom.config.issues import named_path
 from restloom.config.models import Config, IncrementalSpec, ResourceSpec, RetryPolicy, StepSpec
 from restloom.config.paginators import default_paginator_registry
 from restloom.config.steps import cursor_kind
@@ -112,12 +113,14 @@ def written(spec: IncrementalSpec, moment: datetime, where: str) -> Any:
 def bounded(config: Config, start: datetime, end: datetime) -> Config:
     """``config`` with every incremental bounded to ``[start, end)``: no step, no lookback, no shared cursor."""
     resources: list[ResourceSpec] = []
+    names = {int(found.group(1)): spec.name for spec in config.resources
+             if (found := re.match(r"resources\[(\d+)\]", spec.config_path))}
     for spec in config.resources:
         inc = spec.endpoint.incremental
         if inc is None:
             resources.append(spec)
             continue
-        where = inc.config_path or f"{spec.config_path}.endpoint.incremental"
+        where = named_path(inc.config_path or f"{spec.config_path}.endpoint.incremental", names)
         window = dataclasses.replace(inc, initial_value=written(inc, start, where), end_value=written(inc, end, where),
                                      step=None, lookback=None, args={k: v for k, v in inc.args.items() if k != "lag"})
         resources.append(dataclasses.replace(spec, endpoint=dataclasses.replace(spec.endpoint, incremental=window)))
