@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import Definitions
+from dagster import DailyPartitionsDefinition, Definitions
 
 from restloom.config.models import SecretRef
+from restloom.dagster import restloom_assets
 from restloom.dagster.plan import bounded, load_raw, merged, parse_raw
 from restloom.errors import ConfigError
 
@@ -47,6 +48,14 @@ def test_a_cursor_that_is_no_point_in_time_cannot_be_partitioned_by_time() -> No
     assert str(caught.value.issues[0]) == (
         "resources[0] (r).endpoint.incremental.initial_value: a time partition needs a point-in-time cursor: "
         "ISO 8601 text, a date, or a number with cursor_format, got 10")
+
+
+def test_time_partitions_over_a_numeric_cursor_are_refused_when_defined() -> None:
+    raw = {"client": {"base_url": "https://api.example.com/"}, "resources": [
+        "plain", {"name": "r", "endpoint": {"path": "r", "incremental": {"cursor_path": "id", "initial_value": 1}}}]}
+    with pytest.raises(ConfigError, match=r"resources\[1\] \(r\)\.endpoint\.incremental\.initial_value: a time "):
+        restloom_assets(raw, partitions_def=DailyPartitionsDefinition(start_date="2024-05-01"))
+    assert len(restloom_assets(raw)) == 1
 
 
 def test_config_sources_and_tenant_overrides(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ A resource that fails fails its asset alone: the assets of the resources that lo
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from dagster import (
@@ -94,6 +95,9 @@ def restloom_assets(config: Any, *, name: str | None = None, base_url: str | Non
     prefix = list(key_prefix or [safe_name(source.name)])
     group = group_name or safe_name(source.name)
     driven = windowed(parsed) if partitions_def is not None else set()
+    if driven:  # a cursor no time partition can bound is one ConfigError now, not a failure per partition
+        now = datetime.now(UTC)
+        bounded(parsed, now, now)
     parts = [("", [s for s in chosen if s.name not in driven], tenants),
              ("_windows", [s for s in chosen if s.name in driven], _combined(partitions_def, tenants))]
     assets = []
