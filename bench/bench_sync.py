@@ -1,10 +1,16 @@
 """Sync throughput and peak memory of restloom into DuckDB, against the simulated Persona API.
 
 The simulated API runs in a process of its own (``restloom mock serve``) and each configuration runs
-in a fresh subprocess, so the peak RSS printed is restloom's alone. Prints one line per run:
+in a fresh subprocess, so the peak RSS printed is restloom's alone; ``cpu_seconds`` (the process's CPU
+time, every thread) is the steadier figure on a shared machine. Prints one line per run:
 
     python bench/bench_sync.py --records 20000 --file-format parquet --file-format preferred
     python bench/bench_sync.py --records 8000 --latency-ms 20 --concurrency 1 --concurrency 4 --concurrency 16
+    python bench/bench_sync.py --records 200000 --path columnar --path rows --path rows-gzip --repeat 2
+
+``--path``: ``columnar`` (pages as Arrow tables, the default), ``rows`` (``RESTLOOM_COLUMNAR=0``: dlt's row
+normaliser) or ``rows-gzip`` (rows with dlt's intermediate files compressed, as before restloom switched
+that off); the paths run interleaved, ``--repeat`` times, against the same server.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 RESOURCES = ("accounts", "cases", "events", "inquiries")
+PATH_ENV = {"columnar": {"RESTLOOM_COLUMNAR": "1"}, "rows": {"RESTLOOM_COLUMNAR": "0"},
+            "rows-gzip": {"RESTLOOM_COLUMNAR": "0", "DATA_WRITER__DISABLE_COMPRESSION": "false"}}
 
 
 def _config(base_url: str, token: str) -> dict:
@@ -50,14 +58,19 @@ def child(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = parse(_config(args.base_url, args.token), concurrency=args.concurrency)
         started = time.perf_counter()
+        cpu_started = time.process_time()
         result = sync(config, pipeline_name="bench", destination=dlt.destinations.duckdb(f"{tmp}/bench.duckdb"),
                       pipelines_dir=f"{tmp}/pipelines", file_format=args.file_format)
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
     rows = sum(result.landed.values())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
-                      "peak_rss_mb": round(peak_mb), "file_format": args.file_format,
-                      "concurrency": args.concurrency, "latency_ms": args.latency_ms}))
+    paths = sorted({stats.path for stats in result.report.resources.values()})
+    print(json.dumps({"path": args.path, "rows": rows, "seconds": round(seconds, 2),
+                      "cpu_seconds": round(cpu_seconds, 2),
+                      "rows_per_s": round(rows / seconds), "peak_rss_mb": round(peak_mb),
+                      "file_format": args.file_format, "concurrency": args.concurrency,
+                      "latency_ms": args.latency_ms, "resource_paths": paths}))
 
 
 @contextmanager
@@ -83,22 +96,26 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--file-format", action="append")
     parser.add_argument("--concurrency", type=int, action="append")
+    parser.add_argument("--path", action="append", choices=sorted(PATH_ENV))
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        args.file_format, args.concurrency = args.file_format[0], args.concurrency[0]
+        args.file_format, args.concurrency, args.path = args.file_format[0], args.concurrency[0], args.path[0]
         child(args)
         return
+    runs = [(path, file_format, concurrency) for _ in range(args.repeat) for path in args.path or ["columnar"]
+            for file_format in args.file_format or ["parquet"] for concurrency in args.concurrency or [8]]
     with simulated_persona(args.records, args.latency_ms) as (base_url, token):
-        for file_format in args.file_format or ["parquet"]:
-            for concurrency in args.concurrency or [8]:
-                command = [sys.executable, str(Path(__file__).resolve()), "--child", "--records",
-                           str(args.records), "--latency-ms", str(args.latency_ms), "--file-format", file_format,
-                           "--concurrency", str(concurrency), "--base-url", base_url, "--token", token]
-                out = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()
-                print(out.splitlines()[-1], flush=True)
+        for path, file_format, concurrency in runs:
+            command = [sys.executable, str(Path(__file__).resolve()), "--child", "--records",
+                       str(args.records), "--latency-ms", str(args.latency_ms), "--file-format", file_format,
+                       "--concurrency", str(concurrency), "--base-url", base_url, "--token", token, "--path", path]
+            env = {**os.environ, **PATH_ENV[path]}
+            out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout.strip()
+            print(out.splitlines()[-1], flush=True)
 
 
 if __name__ == "__main__":

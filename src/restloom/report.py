@@ -33,6 +33,8 @@ class ResourceStats:
     windows_from: Any = None
     windows_to: Any = None
     windows_left: int | None = None
+    path: str = ""
+    """How its pages went to dlt: ``columnar`` (Arrow tables), ``rows (<why>)``, or columnar then rows."""
 
     @property
     def seconds(self) -> float:
@@ -75,6 +77,11 @@ class RunReport:
             stats.retries += retries
             stats.shared += shared
             stats.finished = time.monotonic()
+
+    def set_path(self, name: str, path: str) -> None:
+        """Record how the pages of ``name`` go to dlt (see ``ResourceStats.path``)."""
+        with self._lock:
+            self.resources.setdefault(name, ResourceStats(name)).path = path
 
     def warn(self, name: str, message: str) -> None:
         """Record a warning about ``name`` (shown in the summary)."""

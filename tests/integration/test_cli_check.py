@@ -61,7 +61,7 @@ SEED_EXPECTATIONS = {
             "workflow_runs",
         ],
         [
-            "config OK: 10 resources, base URL https://api.example.com, concurrency 8",
+            "config OK: 10 resources, base URL https://api.example.com, concurrency 8 (adaptive, up to 32)",
             "accounts  (resources[0])",
             "  GET /accounts",
             "  records: data; primary key: id; write: merge",
@@ -76,7 +76,7 @@ SEED_EXPECTATIONS = {
     "opsgenie": (
         ["users", "teams", "services", "integrations", "incidents", "alerts"],
         [
-            "config OK: 6 resources, base URL https://api.example.com, concurrency 8",
+            "config OK: 6 resources, base URL https://api.example.com, concurrency 8 (adaptive, up to 32)",
             "  GET /v2/alerts",
             '  pages: cursor from cursor_value {{ response.get("paging", {}).get("next", {}) }}, '
             'followed as the next URL; stops when {{ not response.get("paging", {}).get("next", {}) }}',
@@ -96,7 +96,7 @@ SEED_EXPECTATIONS = {
             "api_keys",
         ],
         [
-            "config OK: 9 resources, base URL https://api.example.com/v2/, concurrency 8",
+            "config OK: 9 resources, base URL https://api.example.com/v2/, concurrency 8 (adaptive, up to 32)",
             "  pages: cursor from the last record's primary key, sent as before_id, page size 10 as limit; "
             'stops when {{ not response.get("has_more", {}) }}',
             "  records: $; primary key: id; write: merge",
@@ -115,7 +115,7 @@ SEED_EXPECTATIONS = {
             "labels",
         ],
         [
-            "config OK: 8 resources, base URL https://api.example.com/v3/, concurrency 8",
+            "config OK: 8 resources, base URL https://api.example.com/v3/, concurrency 8 (adaptive, up to 32)",
             "  GET /signature_requests/{sign_req}/followers",
             "  pages: cursor(cursor_param=after, cursor_path=meta.next_cursor)",
             "  parent: signature_requests.id -> {sign_req} (implicit parent)",
@@ -140,7 +140,7 @@ SEED_EXPECTATIONS = {
             "ivr_routes",
         ],
         [
-            "config OK: 13 resources, base URL https://api.example.com, concurrency 8",
+            "config OK: 13 resources, base URL https://api.example.com, concurrency 8 (adaptive, up to 32)",
             "  records: ivrs.menus.*; primary key: id; write: merge",
             "  pages: cursor from cursor_path next_page, followed as the next URL; "
             "stops when not response.get('next_page', {})",
@@ -251,7 +251,8 @@ def test_check_resolves_a_secret_reference_from_the_environment(tmp_path: Path) 
     result = run_check(config, env={TOKEN_VAR: "tok_VERY_SECRET_123"})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "config OK: 1 resources, base URL https://api.example.com/v1/, concurrency 8"
+    assert lines[0] == ("config OK: 1 resources, base URL https://api.example.com/v1/, "
+                        "concurrency 8 (adaptive, up to 32)")
     assert "  auth: bearer; retries: up to 5 on 429, 500, 502, 503, 504" in lines
     assert "tok_VERY_SECRET_123" not in result.stdout + result.stderr
 
@@ -283,3 +284,37 @@ def test_check_prints_the_timeouts_each_resource_runs_with(tmp_path: Path) -> No
         "  timeouts: connect 10 s, read 5 s, total 30 s",
         "  timeouts: connect 10 s, read 5 s, total 900 s",
     ]
+
+
+COLUMNAR_CONFIG = """\
+client: {base_url: "https://api.example.com/v1/"}
+resources:
+  - name: items
+    endpoint: {path: items}
+  - name: events
+    endpoint: {path: "items/{resources.items.id}/events"}
+  - name: recent
+    endpoint:
+      path: recent
+      incremental: {cursor_path: updated_at, start_param: since, initial_value: "2024-01-01T00:00:00Z"}
+  - name: jsonl
+    file_format: jsonl
+    endpoint: {path: jsonl}
+  - name: flat
+    endpoint: {path: flat}
+"""
+
+
+def test_check_says_per_resource_whether_pages_go_columnar(tmp_path: Path) -> None:
+    """Each resource's path: columnar, or rows with the reason; RESTLOOM_COLUMNAR=0 sends every one as rows."""
+    config = tmp_path / "columnar.yaml"
+    config.write_text(COLUMNAR_CONFIG, encoding="utf-8")
+    result = run_check(config)
+    assert result.returncode == 0, result.stderr
+    paths = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("path: ")]
+    assert paths == ["path: rows (parent of events)", "path: columnar",
+                     "path: rows (incremental: dlt compares the cursor on records)", "path: rows (file_format jsonl)",
+                     "path: columnar"]
+    switched = run_check(config, env={"RESTLOOM_COLUMNAR": "0"})
+    assert [line.strip() for line in switched.stdout.splitlines() if "path: " in line] == [
+        "path: rows (RESTLOOM_COLUMNAR=0)"] * 5

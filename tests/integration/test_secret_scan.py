@@ -175,5 +175,5 @@ def test_check_report_masks_a_base_url_password() -> None:
     config = resolve(parse({"client": {"base_url": f"https://reader:{BASE_URL_PASSWORD}@api.example.com/v1/"},
                             "resources": ["items"]}))
     assert describe_config(config).splitlines()[0] == (
-        "config OK: 1 resources, base URL https://reader:***@api.example.com/v1/, concurrency 8")
+        "config OK: 1 resources, base URL https://reader:***@api.example.com/v1/, concurrency 8 (adaptive, up to 32)")
     assert config.secret_values == {BASE_URL_PASSWORD}

@@ -15,8 +15,8 @@ does, and exits 1).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ import dlt
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
+from restloom.adapter.columnar import Columnar, NotColumnar, chunk_rows, describe_path, row_path_reason
 from restloom.adapter.front import DLT_SECTION, RunOptions, compile_config
 from restloom.adapter.perparent import ParentCursors
 from restloom.adapter.steps import PROGRESS_KEY, close_window, narrow, next_window
@@ -37,7 +38,7 @@ from restloom.config.auth import DEFAULT_SECTIONS
 from restloom.config.files import SOURCE_CONFIG_ATTRIBUTE
 from restloom.config.models import Config, IncrementalSpec, ResourceSpec
 from restloom.config.secrets import resolve
-from restloom.engine.run import Run, Stream, Window
+from restloom.engine.run import Batch, Run, Stream, Window
 from restloom.errors import ConfigError, ConfigIssue, ResourceError
 from restloom.report import RunReport
 
@@ -99,7 +100,9 @@ def build_source(config: Config, *, name: str | None = None, report: RunReport |
     if not config.resolved:
         config = resolve(config, sections=sections)
     run = run or Run(config, report=report)
-    resources = build_resources(config, run, file_format=file_format, on_failure=on_failure, now=now)
+    resources = build_resources(config, run, file_format=file_format, on_failure=on_failure, now=now,
+                                source_schema=source_kwargs.get("schema"),
+                                source_contract=source_kwargs.get("schema_contract"))
 
     def rest_api() -> list[DltResource]:
         return resources
@@ -119,14 +122,18 @@ def report_of(source: DltSource) -> RunReport:
 
 
 def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE_FORMAT,
-                    on_failure: OnFailure = "raise", now: datetime | None = None) -> list[DltResource]:
+                    on_failure: OnFailure = "raise", now: datetime | None = None, source_schema: Any = None,
+                    source_contract: Any = None) -> list[DltResource]:
     """One dlt resource per config resource (parents before children), then the config's dlt resources
     (a child of one is a transformer over it, its items the parent records)."""
     built: dict[str, DltResource] = {resource.name: resource for resource in config.dlt_resources}
+    paths = resource_paths(config, file_format=file_format, source_schema=source_schema,
+                           source_contract=source_contract)
     ends = _Ends(cursors=CursorLedger({spec.name: spec.parent for spec in config.resources},
                                       on_hold=lambda parent, child: _held_back(run.report, parent, child)),
                  on_failure=on_failure,
-                 keyed_replace=frozenset(spec.name for spec in config.resources if _keyed_replace(spec)))
+                 keyed_replace=frozenset(spec.name for spec in config.resources if _keyed_replace(spec)),
+                 row_reasons=paths, report=run.report)
     for spec in _parents_first(config.resources, built=set(built)):
         hints = _hints(spec, file_format)
         if spec.parent:
@@ -139,6 +146,28 @@ def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE
             _apply_step(resource, step)
         built[spec.name] = resource
     return [built[spec.name] for spec in config.resources] + list(config.dlt_resources)
+
+
+def resource_paths(config: Config, *, file_format: str = DEFAULT_FILE_FORMAT, source_schema: Any = None,
+                   source_contract: Any = None) -> dict[str, str | None]:
+    """Per resource, why its pages go to dlt as rows (None: they go as Arrow tables, ``columnar``).
+
+    A resource that is the parent of another goes as rows: its child is a dlt transformer over the items
+    it yields, and reads records, not tables."""
+    parents = {spec.parent: spec.name for spec in config.resources if spec.parent}
+    paths: dict[str, str | None] = {}
+    for spec in config.resources:
+        reason = row_path_reason(spec, file_format=file_format, source_schema=source_schema,
+                                 source_contract=source_contract)
+        if reason is None and spec.name in parents:
+            reason = f"parent of {parents[spec.name]}"
+        paths[spec.name] = reason
+    return paths
+
+
+def describe_paths(config: Config) -> dict[str, str]:
+    """``columnar`` or ``rows (<reason>)`` per resource, as ``restloom check`` prints it."""
+    return {name: describe_path(reason) for name, reason in resource_paths(config).items()}
 
 
 def _parents_first(specs: tuple[ResourceSpec, ...], *, built: set[str]) -> list[ResourceSpec]:
@@ -176,6 +205,22 @@ class _Ends:
     cursors: CursorLedger
     on_failure: OnFailure
     keyed_replace: frozenset[str]
+    row_reasons: Mapping[str, str | None]
+    report: RunReport
+    converters: dict[str, Columnar] = field(default_factory=dict)
+
+    def columnar(self, name: str) -> Columnar | None:
+        """The columnar converter of one extraction of ``name``, or None when it goes as rows."""
+        reason = self.row_reasons.get(name)
+        if reason is not None:
+            self.report.set_path(name, describe_path(reason))
+            return None
+        columnar = self.converters.setdefault(name, Columnar(name))
+        if columnar.fallen_back is not None:
+            return None  # rows for the rest of the run, as the report says
+        if not self.report.stats(name).path:
+            self.report.set_path(name, "columnar")
+        return columnar
 
     def finish(self, name: str, stream: Stream) -> None:
         outcome = stream.outcome
@@ -210,22 +255,66 @@ def _keyed_replace(spec: ResourceSpec) -> bool:
     return disposition == "replace" and bool(spec.primary_key)
 
 
-def _dlt_items(stream: Stream, cursors: ParentCursors | None = None) -> Iterator[Any]:
-    """The stream's pages as dlt items; a batch whose merge key the engine chose carries it as a hint.
-    With ``cursors`` (a child's cursor per parent), each parent's rows are kept to its window first."""
-    hinted: tuple[str, ...] | None = None
+def _dlt_items(stream: Stream, columnar: Columnar | None = None, report: RunReport | None = None,
+               cursors: ParentCursors | None = None) -> Iterator[Any]:
+    """The stream's pages as dlt items: as Arrow tables with ``columnar``, else as rows. With ``cursors`` (a
+    child's cursor per parent, always rows), each parent's rows are kept to its window first."""
     try:
-        for batch in stream:
-            rows = batch.rows if cursors is None else cursors.take(batch.parent, batch.rows)
-            if cursors is not None and not rows:
-                continue
-            if batch.primary_key is not None and batch.primary_key != hinted:
-                hinted = batch.primary_key
-                yield dlt.mark.with_hints(rows, dlt.mark.make_hints(primary_key=list(hinted)))
-            else:
-                yield rows
+        if columnar is None:
+            yield from _row_items(stream, cursors)
+        else:
+            yield from _columnar_items(stream, columnar, report)
     finally:
         stream.close()  # dlt closing the generator early also stops the engine's threads for it
+
+
+def _row_items(batches: Iterable[Batch], cursors: ParentCursors | None = None) -> Iterator[Any]:
+    """Pages as rows; a batch whose merge key the engine chose carries it as a hint."""
+    hinted: tuple[str, ...] | None = None
+    for batch in batches:
+        rows = batch.rows if cursors is None else cursors.take(batch.parent, batch.rows)
+        if cursors is not None and not rows:
+            continue
+        if batch.primary_key is not None and batch.primary_key != hinted:
+            hinted = batch.primary_key
+            yield dlt.mark.with_hints(rows, dlt.mark.make_hints(primary_key=list(hinted)))
+        else:
+            yield rows
+
+
+def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None) -> Iterator[Any]:
+    """Pages as Arrow tables, a few pages at a time (up to ``chunk_rows()`` records: dlt's extractor does
+    a fixed amount of schema work per item, so fewer, larger tables cost less; the type decisions over the
+    concatenated pages are the ones the row path makes record by record). A chunk is handed on as soon as
+    the next page is not fetched yet: waiting for it would keep dlt from the other resources, whose pages
+    would then not be asked for either. A chunk that is not columnar goes as rows, and so does the rest of
+    the stream; the report says from which page and why."""
+    limit = chunk_rows()
+    chunk: list[Batch] = []
+    pages = 0
+    while True:
+        waiting = bool(chunk) and not stream.ready()
+        batch = None if waiting else next(stream, None)
+        ended = batch is None and not waiting
+        if chunk and (batch is None or batch.primary_key != chunk[0].primary_key
+                      or sum(len(b.rows) for b in chunk) >= limit):
+            rows = [row for b in chunk for row in b.rows]
+            try:
+                items = columnar.items(rows, chunk[0].primary_key)
+            except NotColumnar as reason:
+                if report is not None:
+                    report.set_path(columnar.resource,
+                                    f"columnar, rows from page {pages - len(chunk) + 1} ({reason})")
+                # an exhausted stream is not asked again: a second StopIteration would reset its outcome
+                yield from _row_items(chunk if ended else [*chunk, *([batch] if batch else []), *stream])
+                return
+            yield from items
+            chunk = []
+        if ended:
+            return
+        if batch is not None:
+            pages += 1
+            chunk.append(batch)
 
 
 def _window(spec: IncrementalSpec, cursor: Any) -> Window:
@@ -239,7 +328,7 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends)
         def pages() -> Iterator[Any]:
             ends.cursors.start(spec.name)
             stream = run.pages(spec)
-            yield from _dlt_items(stream)
+            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
             ends.finish(spec.name, stream)
         return dlt.resource(pages, name=spec.name, selected=spec.selected, **hints)
 
@@ -248,7 +337,7 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends)
         ends.cursors.start(spec.name)
         ends.cursors.track(spec.name, cursor)
         stream = run.pages(spec, _window(incremental, cursor))
-        yield from _dlt_items(stream)
+        yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
         ends.finish(spec.name, stream)
 
     return dlt.resource(incremental_pages, name=spec.name, selected=spec.selected, **hints)
@@ -275,7 +364,7 @@ def _stepped(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends,
                 run.report.window(spec.name, start=window.start, end=window.end, left=window.left)
 
         try:
-            yield from _dlt_items(stream)
+            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
         except GeneratorExit:  # dlt closes an ordered (row_order) resource once a row passed the window's end
             loaded(bool(cursor.end_out_of_range))
             raise
@@ -290,7 +379,7 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
     if incremental is None:
         def children(parent_page: Any) -> Iterator[Any]:
             stream = run.child_pages(spec, _as_page(parent_page))
-            yield from _dlt_items(stream)
+            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
             ends.finish(spec.name, stream)
         return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
 
@@ -298,7 +387,7 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
         def per_parent_children(parent_page: Any) -> Iterator[Any]:
             cursors = ParentCursors.of_current_resource(spec)
             stream = run.child_pages(spec, _as_page(parent_page), cursors.window)
-            yield from _dlt_items(stream, cursors)
+            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report, cursors)
             ends.finish(spec.name, stream)
         return dlt.transformer(per_parent_children, data_from=parent, name=spec.name, selected=spec.selected,
                                **hints)
@@ -306,7 +395,7 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
     def incremental_children(parent_page: Any, cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
         ends.cursors.track(spec.name, cursor)
         stream = run.child_pages(spec, _as_page(parent_page), _window(incremental, cursor))
-        yield from _dlt_items(stream)
+        yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
         ends.finish(spec.name, stream)
 
     return dlt.transformer(incremental_children, data_from=parent, name=spec.name, selected=spec.selected,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -71,12 +72,13 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
                 run.select(selected)
                 report.notices[:] = [n for n in report.notices if set(notice_resources(n)) <= selected]
             try:
-                infos, done = [run_steps(pipeline, source, refresh=refresh, guard=guard)], 0
-                while names := windows_pending(config, report, set(source.selected_resources), done):
-                    done = windows_done(report)
-                    source = build_source(config, name=source_name, run=run, file_format=file_format,
-                                          on_failure="continue", now=now).with_resources(*names)
-                    infos.append(extract_normalize_load(pipeline, source, guard=guard))
+                with uncompressed_intermediate_files():
+                    infos, done = [run_steps(pipeline, source, refresh=refresh, guard=guard)], 0
+                    while names := windows_pending(config, report, set(source.selected_resources), done):
+                        done = windows_done(report)
+                        source = build_source(config, name=source_name, run=run, file_format=file_format,
+                                              on_failure="continue", now=now).with_resources(*names)
+                        infos.append(extract_normalize_load(pipeline, source, guard=guard))
             finally:
                 report.close()
         with guard():
@@ -106,6 +108,26 @@ def windows_pending(config: Config, report: RunReport, selected: set[str], done_
 def windows_done(report: RunReport) -> int:
     """The windows of stepped resources loaded so far in this run."""
     return sum(stats.windows for stats in report.resources.values())
+
+
+COMPRESSION_ENV = "DATA_WRITER__DISABLE_COMPRESSION"
+
+
+@contextmanager
+def uncompressed_intermediate_files() -> Iterator[None]:
+    """dlt gzips the files it writes between extract, normalize and load (the rows of a page as jsonl, the
+    load files of formats other than parquet), to read them back moments later on the same disk: CPU spent
+    for nothing on a local run. For the run only, unless the environment says otherwise, dlt's own setting
+    ``data_writer.disable_compression`` is switched on (dlt reads it from the environment when each
+    writer is made, so there is no argument to pass it through)."""
+    if COMPRESSION_ENV in os.environ:
+        yield
+        return
+    os.environ[COMPRESSION_ENV] = "true"
+    try:
+        yield
+    finally:
+        os.environ.pop(COMPRESSION_ENV, None)
 
 
 def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from restloom.adapter.source import describe_paths
 from restloom.adapter.steps import describe_plan
 from restloom.config.models import Config, PaginatorSpec, ResourceSpec
 from restloom.engine.shared import share_groups
+from restloom.http.limits import ADAPTIVE_CEILING
 from restloom.sensitive import mask_userinfo
 
 
@@ -60,13 +62,22 @@ def describe_resource(spec: ResourceSpec) -> list[str]:
     return lines
 
 
+def _concurrency(config: Config) -> str:
+    """``8 (adaptive, up to 32)`` by default; the number alone when the user set it (a hard cap)."""
+    if config.concurrency_fixed:
+        return str(config.concurrency)
+    return f"{config.concurrency} (adaptive, up to {max(config.concurrency, ADAPTIVE_CEILING)})"
+
+
 def describe_config(config: Config) -> str:
     """The whole report of ``restloom check``."""
     lines = [f"config OK: {len(config.resources)} resources, base URL {mask_userinfo(config.client.base_url)}, "
-             f"concurrency {config.concurrency}"]
+             f"concurrency {_concurrency(config)}"]
     groups = {name: group for group in share_groups(config.resources) for name in group}
+    paths = describe_paths(config)
     for spec in config.resources:
         lines.extend(describe_resource(spec))
+        lines.append(f"  path: {paths[spec.name]}")
         if spec.name in groups:
             others = ", ".join(name for name in groups[spec.name] if name != spec.name)
             lines.append(f"  shares its requests with {others}: a request they make alike is sent once")

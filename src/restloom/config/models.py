@@ -236,7 +236,9 @@ class Config:
     and filled the auth credentials from dlt's config; only a resolved config runs. ``secret_values``:
     every value resolve knows to be a credential (read from a secret or dlt's config, an auth block's
     credential, the value of a credential-named param or header, a ``base_url`` password) — the run
-    redacts each wherever it would appear.
+    redacts each wherever it would appear. ``concurrency``: requests in flight at the start of a run;
+    ``concurrency_fixed``: the user set it (a hard cap) rather than leaving the default, which the run
+    may raise while an API answers fast (``restloom.http.limits``).
     """
 
     client: ClientSpec
@@ -244,6 +246,7 @@ class Config:
     dlt_resources: tuple[Any, ...] = ()
     notices: tuple[str, ...] = ()
     concurrency: int = 8
+    concurrency_fixed: bool = False
     resolved: bool = False
     secret_values: frozenset[str] = frozenset()
 

@@ -86,7 +86,8 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
     notices.extend(duplicate_endpoints(resources))
     notices.extend(unused_settings(raw, resources))
     notices.extend(issues.notices)
-    workers = _concurrency(concurrency if concurrency is not None else raw.get("concurrency"), issues)
+    chosen = concurrency if concurrency is not None else raw.get("concurrency")
+    workers = _concurrency(chosen, issues)
     issues.sort_by(_config_order(list(raw)))  # parent binding runs last; report in the config's own order
     names = _resource_names(raw.get("resources"))
     issues.name_resources(names)
@@ -96,7 +97,7 @@ def parse(raw: Any, *, concurrency: int | None = None, retry_base: RetryPolicy |
         resources=tuple(resources),
         dlt_resources=tuple(dlt_resources),
         notices=tuple(named_path(notice, names) for notice in notices),
-        concurrency=workers,
+        concurrency=workers, concurrency_fixed=chosen is not None,
     )
 
 
@@ -124,9 +125,7 @@ def _config_order(top_keys: list[Any]) -> Callable[[str], tuple[int, float]]:
 
 
 def _concurrency(value: Any, issues: Issues) -> int:
-    if value is None:
-        return DEFAULT_CONCURRENCY
-    if not issues.expect(value, int, "concurrency", "a positive integer"):
+    if value is None or not issues.expect(value, int, "concurrency", "a positive integer"):
         return DEFAULT_CONCURRENCY
     if value < 1:
         issues.add("concurrency", f"expected a positive integer, got {value}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +22,7 @@ from requests import Request
 
 from restloom.config.models import ResourceSpec
 from restloom.config.selectors import Selector
+from restloom.engine.ahead import PagesAhead, planned_requests
 from restloom.engine.paginate import LoopGuard, PageView, Paginator, new_paginator
 from restloom.engine.render import render_request_parts
 from restloom.engine.select import detect_selector, select
@@ -47,6 +49,8 @@ class PageSource:
     report: RunReport
     auth: Any
     scope: CredentialScope | None = None
+    pool: Callable[[], Executor] | None = None
+    """Where pages are fetched ahead (``restloom.engine.ahead``); None: one page at a time."""
     shared: SharedPages | None = None
     """The group of resources making the same requests this one is in (``restloom.engine.shared``), if any."""
 
@@ -65,25 +69,66 @@ def iter_pages(source: PageSource, *, parent: Mapping[str, Any] | None = None,
     guard, selector, count, shapes = LoopGuard(), endpoint.selector, 0, PageShapes()
     actions = ResponseActions(endpoint.response_actions)
     guard.first_visit(request)
-    while True:
-        page = _fetch(source, request, actions)
-        if page.ignored:
-            return
-        selector = selector or detect_selector(page.document)
-        records = _select(source, selector, page)
-        count += 1
-        source.report.count(spec.name, pages=1)
-        if records:
-            yield records
-        view = PageView(response=ParsedResponse(page), records=records, context=page_context(page, records, count))
-        odd = shapes.odd_empty_page(page.document, records=records, count=count)
-        stopped_by = _stopped_by(source, view=view, count=count)
-        if stopped_by is None and _advance(source, paginator, request=request, page=view, guard=guard):
-            continue
-        if odd is not None and stopped_by != "max_pages":
-            ending = "the stop_condition ends the list" if stopped_by else f"the {paginator.name} cannot go on"
-            _warn_odd_page(source, page, odd=odd, count=count, ending=ending)
-        return
+    ahead: PagesAhead | None = None
+    try:
+        while True:
+            page = (ahead.take(request) if ahead else None) or _fetch(source, request, actions)
+            if page.ignored:
+                break
+            selector = selector or detect_selector(page.document)
+            records = _select(source, selector, page)
+            count += 1
+            source.report.count(spec.name, pages=1)
+            if records:
+                yield records
+            view = PageView(response=ParsedResponse(page), records=records,
+                            context=page_context(page, records, count))
+            odd = shapes.odd_empty_page(page.document, records=records, count=count)
+            stopped_by = _stopped_by(source, view=view, count=count)
+            if stopped_by is None and _advance(source, paginator, request=request, page=view, guard=guard):
+                ahead = ahead or _read_ahead(source, paginator, request=request, page=page, count=count)
+                continue
+            if odd is not None and stopped_by != "max_pages":
+                ending = "the stop_condition ends the list" if stopped_by else f"the {paginator.name} cannot go on"
+                _warn_odd_page(source, page, odd=odd, count=count, ending=ending)
+            break
+    finally:
+        if ahead is not None:
+            ahead.close()
+    if ahead is not None:  # the list ended (not closed early by the consumer or failed)
+        _end_ahead(source, ahead, pages=count)
+
+
+def _read_ahead(source: PageSource, paginator: Paginator, *, request: Request, page: Page,
+                count: int) -> PagesAhead | None:
+    """After the first page: the remaining pages requested concurrently when the paginator knows them
+    (no ``stop_condition``: it decides from each page in turn)."""
+    settings = source.spec.endpoint.paginator
+    if count != 1 or source.pool is None or settings.stop_condition is not None:
+        return None
+    planned = planned_requests(paginator, request=request, document=page.document,
+                               max_pages=settings.max_pages, count=count)
+    if not planned:
+        return None
+    actions = ResponseActions(source.spec.endpoint.response_actions)
+    return PagesAhead(planned, fetch=lambda ahead: _fetch(source, ahead, actions), pool=source.pool(),
+                      window=source.fetcher.ceiling)
+
+
+def _end_ahead(source: PageSource, ahead: PagesAhead, *, pages: int) -> None:
+    """Say so when the first page's total was wrong."""
+    announced = ahead.planned + 1
+    if ahead.missed:
+        _warn(source, f"the list went on past the {announced} pages its first page announced (the total changed "
+                      f"while reading); the pages after them were read one at a time")
+    elif pages < announced:
+        _warn(source, f"the list ended at page {pages}, before the {announced} pages its first page announced "
+                      f"(the total changed while reading); the pages requested ahead past it were discarded")
+
+
+def _warn(source: PageSource, message: str) -> None:
+    if source.report.warn_once(source.spec.name, message):
+        log.warning("resource '%s': %s", source.spec.name, message)
 
 
 def _fetch(source: PageSource, request: Request, actions: ResponseActions) -> Page:

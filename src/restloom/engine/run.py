@@ -93,9 +93,17 @@ Windows = Window | Callable[[Any], Window]
 class Stream(Iterator[Batch]):
     """The batches of one resource (or of one parent page's children); ``outcome`` once exhausted."""
 
-    def __init__(self, batches: Generator[Batch, None, Outcome]) -> None:
+    def __init__(self, batches: Generator[Batch, None, Outcome], *,
+                 at_hand: Callable[[], bool] | None = None) -> None:
         self._batches = batches
+        self._at_hand = at_hand
         self.outcome: Outcome | None = None
+
+    def ready(self) -> bool:
+        """True when the next batch (or the end) is already fetched: a consumer that gathers batches hands on
+        what it holds rather than wait for the network (and so keep the other resources waiting too). True
+        when unknown."""
+        return self._at_hand is None or self._at_hand()
 
     def __iter__(self) -> Stream:
         return self
@@ -155,6 +163,7 @@ class Run:
         self._failed: dict[str, str] = {}
         self._users = 0
         self._pool: ThreadPoolExecutor | None = None
+        self._page_pool: ThreadPoolExecutor | None = None
         self.redactor = Redactor(secrets=tuple(self._secrets()), live=self._live_secrets)
         self._log_filter = RedactingFilter(self.redactor)
         self._filtering = False
@@ -163,7 +172,7 @@ class Run:
         self.scope = CredentialScope(base=origin(client.base_url), allowed=client.auth_origins,
                                      is_secret=self.redactor.is_secret)
         self.fetcher = Fetcher(concurrency=config.concurrency, report=self.report, redactor=self.redactor,
-                               session=config.client.session, scope=self.scope)
+                               session=config.client.session, scope=self.scope, fixed=config.concurrency_fixed)
         self.shared: dict[str, SharedPages] = {}
         """Resource name -> the group of resources making the same requests it is in (``engine.shared``)."""
         for names in share_groups(config.resources):
@@ -202,9 +211,10 @@ class Run:
                 for target in self._filtered:
                     target.removeFilter(self._log_filter)
                 self._filtered, self._filtering = [], False
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
+            for pool in (self._pool, self._page_pool):
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._page_pool = None
             for group in self.shared.values():
                 group.clear()
             self.fetcher.close()
@@ -243,17 +253,26 @@ class Run:
 
     @property
     def pool(self) -> ThreadPoolExecutor:
-        """The fan-out threads (at most ``concurrency``), started on first use."""
+        """The fan-out threads (as many as requests may ever be in flight), started on first use."""
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="restloom-fanout")
+                self._pool = ThreadPoolExecutor(self.fetcher.ceiling, thread_name_prefix="restloom-fanout")
             return self._pool
+
+    @property
+    def page_pool(self) -> ThreadPoolExecutor:
+        """The threads that fetch pages ahead (``restloom.engine.ahead``), apart from the fan-out threads: a
+        child's page loop running on a fan-out thread waits for them, so they must never queue behind it."""
+        with self._lock:
+            if self._page_pool is None:
+                self._page_pool = ThreadPoolExecutor(self.fetcher.ceiling, thread_name_prefix="restloom-pages")
+            return self._page_pool
 
     def page_source(self, spec: ResourceSpec) -> PageSource:
         """What the page loop of ``spec`` needs from this run."""
         return PageSource(spec=spec, base_url=self.config.client.base_url, fetcher=self.fetcher,
                           report=self.report, auth=self.auth_for(spec.endpoint.auth), scope=self.scope,
-                          shared=self.shared.get(spec.name))
+                          pool=lambda: self.page_pool, shared=self.shared.get(spec.name))
 
     def select(self, names: Iterable[str]) -> None:
         """Only the resources ``names`` will run (dlt's ``with_resources``): no response is kept for another."""
@@ -265,14 +284,16 @@ class Run:
     # -- streams --------------------------------------------------------------------------------
     def pages(self, spec: ResourceSpec, window: Window = NO_WINDOW) -> Stream:
         """The pages of a top-level resource, fetched ahead on a thread of its own; failures contained."""
-        return Stream(self._top_level(spec, window))
+        queues: list[queue.Queue[Any]] = []
+        return Stream(self._top_level(spec, window, queues), at_hand=lambda: not queues or not queues[0].empty())
 
     def child_pages(self, spec: ResourceSpec, parent_page: list[Any], window: Windows = NO_WINDOW) -> Stream:
         """The children of one parent page, fetched concurrently, yielded in parent order, one batch per
         parent record (``Batch.parent``)."""
         return Stream(self._children(spec, parent_page, window))
 
-    def _top_level(self, spec: ResourceSpec, window: Window) -> Generator[Batch, None, Outcome]:
+    def _top_level(self, spec: ResourceSpec, window: Window,
+                   queues: list[queue.Queue[Any]]) -> Generator[Batch, None, Outcome]:
         self._acquire()
         try:
             self.report.start(spec.name)
@@ -280,7 +301,7 @@ class Run:
             if source.shared is not None:
                 source.shared.begin(spec.name)
             pages = prefetch(lambda: iter_pages(source, extra_params=window.params,
-                                                placeholders=window.placeholders))
+                                                placeholders=window.placeholders), queues=queues)
             outcome = yield from self._contained(spec, (Batch(rows) for rows in pages))
             if not outcome.failed:
                 self.report.finish(spec.name)
@@ -371,9 +392,13 @@ class Run:
         return Outcome("failed", message)
 
 
-def prefetch(make: Callable[[], Iterator[list[Any]]], *, depth: int = PREFETCH_PAGES) -> Iterator[list[Any]]:
-    """Run ``make()`` on a thread of its own, up to ``depth`` pages ahead of the consumer."""
+def prefetch(make: Callable[[], Iterator[list[Any]]], *, depth: int = PREFETCH_PAGES,
+             queues: list[queue.Queue[Any]] | None = None) -> Iterator[list[Any]]:
+    """Run ``make()`` on a thread of its own, up to ``depth`` pages ahead of the consumer (``queues``: where
+    to put the queue of pages fetched, for a consumer that asks whether one is at hand)."""
     pages: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    if queues is not None:
+        queues.append(pages)
     stop = threading.Event()
 
     def produce() -> None:

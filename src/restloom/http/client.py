@@ -22,15 +22,18 @@ from urllib.parse import urlparse
 
 import orjson
 import requests
+from requests.utils import resolve_proxies
 
 from restloom.config.models import RetryPolicy, Timeouts
 from restloom.errors import AuthError, ResponseError, RetriesExhausted
 from restloom.http.actions import ResponseActions
 from restloom.http.deadline import DeadlineAdapter, DeadlineExceeded, Watchdog
+from restloom.http.limits import Limits, OriginGate, Ticket
 from restloom.http.redact import Redactor
 from restloom.http.retry import TRANSIENT_ERRORS, Decision, UnreadableBody, decide, error_kind
 from restloom.http.scope import CredentialScope
 from restloom.report import RunReport
+from restloom.sensitive import origin
 from restloom.text import truncate
 
 _NO_CONTENT = frozenset({204, 205})  # statuses that carry no body by definition
@@ -84,7 +87,9 @@ STRIPPED = "restloom_stripped"
 
 
 class Fetcher:
-    """Sends requests for every resource of a run, at most ``concurrency`` at a time.
+    """Sends requests for every resource of a run through one gate per origin (``restloom.http.limits``):
+    at most ``concurrency`` in flight at first — a hard cap when ``fixed``, else a start the bound grows
+    from while the API answers fast — and within the rate budget the API's headers announce.
 
     ``scope``: where credentials may go; a redirect elsewhere is followed without them (only on the session
     the Fetcher makes — a session a config passes in follows requests' own rules).
@@ -92,15 +97,21 @@ class Fetcher:
 
     def __init__(self, *, concurrency: int, report: RunReport, redactor: Redactor,
                  session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep,
-                 scope: CredentialScope | None = None) -> None:
+                 scope: CredentialScope | None = None, fixed: bool = True) -> None:
         self.scope = scope
-        self.session = session or self._new_session(concurrency, scope)
-        self._slots = threading.BoundedSemaphore(concurrency)
+        self.limits = Limits(concurrency, fixed=fixed)
+        self.session = session or self._new_session(self.limits.ceiling, scope)
         self._flight_lock = threading.Lock()
+        self._proxy_cache: dict[str, dict[str, str]] = {}
         self._watchdog = Watchdog()
         self.in_flight = 0
         self.peak_in_flight = 0
         self.report, self.redactor, self._sleep = report, redactor, sleep
+
+    @property
+    def ceiling(self) -> int:
+        """The most requests this fetcher ever has in flight to one origin (pools are sized to it)."""
+        return self.limits.ceiling
 
     @staticmethod
     def _new_session(concurrency: int, scope: CredentialScope | None) -> requests.Session:
@@ -139,9 +150,10 @@ class Fetcher:
         prepared = self.session.prepare_request(request)
         url = self.redactor.url(prepared.url or "")
         self.report.count(resource, requests=1)
+        gate = self.limits.gate(origin(prepared.url or ""))
         try:
-            with self._slots, self._flying():
-                response = self._send(prepared, timeouts)
+            with gate.slot(pace=policy.wait_scale > 0) as ticket, self._flying():
+                response = self._exchange(gate, ticket, prepared, timeouts)
                 self._note_redirects(resource, response)
                 if actions and _ignored(actions, response, resource=resource):
                     return Page(response, None, ignored=True), None
@@ -159,12 +171,24 @@ class Fetcher:
             return None, decision
         raise self._failure(resource, response, url=url, attempt=attempt, policy=policy)
 
+    def _exchange(self, gate: OriginGate, ticket: Ticket, prepared: requests.PreparedRequest,
+                  timeouts: Timeouts) -> requests.Response:
+        """Send through ``gate``: its bound learns from the status and latency, its budget from the headers."""
+        try:
+            response = self._send(prepared, timeouts)
+        except BaseException:
+            gate.done(ticket, status=None, headers=None)
+            raise
+        gate.done(ticket, status=response.status_code, headers=response.headers)
+        return response
+
     def _send(self, prepared: requests.PreparedRequest, timeouts: Timeouts) -> requests.Response:
         """Send and read the whole response (not streamed) within the timeouts and the total deadline."""
         passed = f"total deadline of {timeouts.total:g} s passed"
         with self._watchdog.watch(timeouts.total) as watch:
             try:
-                response = self.session.send(prepared, timeout=(timeouts.connect, timeouts.read))
+                response = self.session.send(prepared, timeout=(timeouts.connect, timeouts.read),
+                                             proxies=self._proxies(prepared))
             except requests.RequestException as exc:
                 if watch.fired:
                     raise DeadlineExceeded(passed) from exc
@@ -173,6 +197,20 @@ class Fetcher:
             response.close()
             raise DeadlineExceeded(passed)
         return response
+
+    def _proxies(self, prepared: requests.PreparedRequest) -> dict[str, str]:
+        """The proxies for ``prepared``'s origin, resolved once per origin: requests resolves them from the
+        environment on every send (three reads of the whole environment, a third of the client's CPU per
+        request in a large fan-out); the answer depends only on the scheme and host."""
+        key = origin(prepared.url or "")
+        with self._flight_lock:
+            found = self._proxy_cache.get(key)
+        if found is None:
+            found = resolve_proxies(prepared, dict(self.session.proxies), self.session.trust_env)
+            with self._flight_lock:
+                self._proxy_cache[key] = found
+        return dict(found)
+
     def _note_redirects(self, resource: str, response: requests.Response) -> None:
         """Warn about each redirect hop that went without credentials (names the host, once per resource)."""
         if self.scope is None or not response.history:

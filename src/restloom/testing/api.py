@@ -11,6 +11,7 @@ import orjson
 from restloom.testing.dataset import Mutation
 from restloom.testing.faults import FaultPlan
 from restloom.testing.log import RequestRecord
+from restloom.testing.ratelimit import Window
 from restloom.testing.server import HTTPTransport
 from restloom.testing.simulation import Simulation
 from restloom.testing.vendor import BuildOptions
@@ -32,7 +33,7 @@ class SimulatedAPI:
     def __init__(self, api: str, *, size: int = 25, seed: int = 0, sizes: Mapping[str, int] | None = None,
                  latency_ms: float = 0, faults: FaultPlan | None = None, rate_limit: bool = False,
                  rate_limit_scale: float = 1.0, export_page_size: int = 1000, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, rate_windows: tuple[Window, ...] | None = None) -> None:
         if api not in VENDORS:
             raise ValueError(f"unknown simulated API {api!r} (known: {', '.join(VENDORS)})")
         if export_page_size < 4:
@@ -42,7 +43,7 @@ class SimulatedAPI:
         options = BuildOptions(seed=seed, size=size, sizes=dict(sizes or {}),
                                export_page_size=export_page_size)
         self._sim = Simulation(self._vendor, options, faults=faults, rate_limit=rate_limit,
-                               rate_limit_scale=rate_limit_scale, latency_ms=latency_ms)
+                               rate_limit_scale=rate_limit_scale, latency_ms=latency_ms, rate_windows=rate_windows)
         self._transport = HTTPTransport(self._sim, host=host, port=port)
         self._started = False
 
@@ -172,8 +173,10 @@ def _copy(value: Any) -> Any:
 
 def serve(api: str, *, size: int = 25, seed: int = 0, sizes: Mapping[str, int] | None = None,
           latency_ms: float = 0, faults: FaultPlan | None = None, rate_limit: bool = False,
-          rate_limit_scale: float = 1.0, export_page_size: int = 1000, port: int = 0) -> SimulatedAPI:
-    """A simulated ``api`` ready for ``with serve(...) as api:`` (started on enter, stopped on exit)."""
+          rate_limit_scale: float = 1.0, export_page_size: int = 1000, port: int = 0,
+          rate_windows: tuple[Window, ...] | None = None) -> SimulatedAPI:
+    """A simulated ``api`` ready for ``with serve(...) as api:`` (started on enter, stopped on exit).
+    ``rate_windows`` replaces the vendor's rate-limit windows (with ``rate_limit=True``)."""
     return SimulatedAPI(api, size=size, seed=seed, sizes=sizes, latency_ms=latency_ms, faults=faults,
                         rate_limit=rate_limit, rate_limit_scale=rate_limit_scale,
-                        export_page_size=export_page_size, port=port)
+                        export_page_size=export_page_size, port=port, rate_windows=rate_windows)

@@ -18,7 +18,8 @@ class RequestRecord:
     ``"invalid"``. ``body`` is the request body as text (empty when there was none). ``status`` is the
     status sent (0 when the connection was dropped); ``fault`` names the injected fault (``"503"``,
     ``"429"``, ``"drop"``, ``"slow"``, ``"truncate"``) or is None; a 429 from the rate limiter has
-    ``fault=None``.
+    ``fault=None``. ``at``: when it arrived (``time.monotonic()``); ``in_flight``: how many requests the
+    server was answering then, this one included.
     """
 
     method: str
@@ -29,6 +30,8 @@ class RequestRecord:
     status: int
     fault: str | None = None
     body: str = ""
+    at: float = 0.0
+    in_flight: int = 0
 
 
 class RequestLog:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from restloom.testing.faults import Fault, FaultPlan
 from restloom.testing.log import RequestLog, RequestRecord
-from restloom.testing.ratelimit import RateLimiter, WindowState
+from restloom.testing.ratelimit import RateLimiter, Window, WindowState
 from restloom.testing.vendor import BuildOptions, Context, Vendor, dispatch
 from restloom.testing.wire import Request, Response, error
 
@@ -32,13 +33,15 @@ class Simulation:
     """Answers requests for one vendor; thread-safe; knows nothing about sockets."""
 
     def __init__(self, vendor: Vendor, options: BuildOptions, *, faults: FaultPlan | None = None,
-                 rate_limit: bool = False, rate_limit_scale: float = 1.0, latency_ms: float = 0) -> None:
+                 rate_limit: bool = False, rate_limit_scale: float = 1.0, latency_ms: float = 0,
+                 rate_windows: tuple[Window, ...] | None = None) -> None:
         self.vendor = vendor
+        self.rate_windows = rate_windows or vendor.rate_windows
         self.options = options
         self.data = vendor.build(options)
         self.credentials = vendor.credentials(options.seed)
         self.faults = faults
-        self.limiter = RateLimiter(vendor.rate_windows, scale=rate_limit_scale) if rate_limit else None
+        self.limiter = RateLimiter(self.rate_windows, scale=rate_limit_scale) if rate_limit else None
         self.scale = rate_limit_scale
         self.latency_s = latency_ms / 1000
         self.log = RequestLog()
@@ -65,6 +68,7 @@ class Simulation:
     def handle(self, method: str, target: str, headers: dict[str, str], root_url: str, *,
                body: bytes = b"") -> Outcome:
         """Answer one request: its method, request target, lower-cased headers, the server root and body."""
+        arrived, in_flight = time.monotonic(), self.in_flight
         path, _, raw_query = target.partition("?")
         pairs = tuple(parse_qsl(raw_query, keep_blank_values=True))
         request = Request(method=method, path=path, query_pairs=pairs, headers=headers,
@@ -80,7 +84,7 @@ class Simulation:
         status = response.status if response is not None else 0
         self.log.append(RequestRecord(method=method, path=path, query=dict(pairs), query_pairs=list(pairs),
                                       auth=auth, status=status, fault=fault.name if fault else None,
-                                      body=body.decode("utf-8", "replace")))
+                                      body=body.decode("utf-8", "replace"), at=arrived, in_flight=in_flight))
         delay = self.latency_s + (fault.delay_ms / 1000 if fault and fault.kind == "slow" else 0)
         return Outcome(response, delay)
 
@@ -109,7 +113,7 @@ class Simulation:
     def _fault_status(self, fault: Fault) -> Response:
         if fault.status == 429 and fault.vendor_headers:
             states = tuple(WindowState(window=w, remaining=-1, reset_s=w.seconds * self.scale,
-                                       period_s=w.seconds * self.scale) for w in self.vendor.rate_windows)
+                                       period_s=w.seconds * self.scale) for w in self.rate_windows)
             response = self.vendor.throttled(states)
         else:
             response = error(fault.status, f"injected fault: HTTP {fault.status}")

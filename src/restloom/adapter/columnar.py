@@ -1,0 +1,344 @@
+"""The columnar path: a page of records becomes one Arrow table per dlt table, so dlt's row normaliser
+(per-row type coercion, its intermediate jsonl files and their compression) drops out of the run.
+
+The tables must be exactly the ones dlt's row path builds, so the work is split where that can be
+guaranteed:
+
+- **Structure is dlt's own.** Flattening (``a__b``), unnesting lists into nested tables, ``max_table_nesting``,
+  the ``_dlt_id`` / ``_dlt_parent_id`` / ``_dlt_list_idx`` / ``_dlt_root_id`` / ``_dlt_load_id`` values and
+  root-key propagation come from the schema's relational normaliser (``schema.normalize_data_item``), the
+  very generator the row path runs at normalize time, fed the same record with the same load id.
+- **Types are decided per column, not per value**, with dlt's inference rules: a column the schema knows
+  keeps its type; a new one takes the type of its first non-null value (dlt's type detections, preferred
+  types and hints), columns ordered by first non-null appearance, as ``JsonLItemsNormalizer._coerce_row``
+  adds them. Values of the column's own Python type go to Arrow as they are; other values take dlt's
+  ``coerce_value``; ISO 8601 timestamps are parsed by Arrow in one cast where their form is one both parse
+  identically, by dlt's coercion otherwise.
+- **Anything else is not guessed.** A value that would need a variant column (``x__v_text``), a type the
+  path does not build (json, decimal, date, wei, binary, ...), a null in a non-nullable column, an integer
+  outside 64 bits: the page raises ``NotColumnar`` and goes to dlt as rows, and so does every later page of
+  that resource in the run (the schema dlt's row path infers at normalize time is not visible here, so
+  mixing back would risk a different type decision).
+
+New columns are added to the live source schema before the table is handed over (dlt's extractor then
+finds them complete, with their hints, and in the row path's order); nested tables become table variants
+of the resource with their parent, which is how dlt's merge recognises them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.common.data_types.type_helpers import _COERCE_DISPATCH, coerce_value, py_type_to_sc_type
+from dlt.common.normalizers.json.helpers import get_root_row_id_type
+from dlt.common.normalizers.utils import generate_dlt_ids
+from dlt.common.schema import Schema, utils
+from dlt.common.schema.typing import C_DLT_ID, C_DLT_LOAD_ID
+from dlt.common.time import normalize_timezone
+
+from restloom.config.models import ResourceSpec
+
+COLUMNAR_ENV = "RESTLOOM_COLUMNAR"
+CHUNK_ENV = "RESTLOOM_COLUMNAR_ROWS"
+DEFAULT_CHUNK_ROWS = 5000
+ARROW_TYPES: Mapping[str, pa.DataType] = {
+    "text": pa.string(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "bool": pa.bool_(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
+# the ISO 8601 form Arrow's cast and dlt's pendulum parse to the same instant (others go value by value)
+_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+_UNSUPPORTED_HINTS = ("schema_contract",)
+
+
+class NotColumnar(Exception):
+    """A page the columnar path cannot reproduce dlt's row path for; it goes to dlt as rows."""
+
+
+def columnar_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """False when ``RESTLOOM_COLUMNAR`` is ``0`` (or ``false``/``no``/``off``): every resource goes as rows."""
+    value = (os.environ if environ is None else environ).get(COLUMNAR_ENV, "1").strip().lower()
+    return value not in ("0", "false", "no", "off")
+
+
+def chunk_rows(environ: Mapping[str, str] | None = None) -> int:
+    """How many records (whole pages) one Arrow table gathers at most: ``RESTLOOM_COLUMNAR_ROWS``, default
+    5000; a page larger than that is one table of its own."""
+    text = (os.environ if environ is None else environ).get(CHUNK_ENV, "")
+    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_CHUNK_ROWS
+
+
+def row_path_reason(spec: ResourceSpec, *, file_format: str = "parquet", source_schema: Any = None,
+                    source_contract: Any = None, enabled: bool | None = None) -> str | None:
+    """Why ``spec`` goes to dlt as rows for the whole run, or None when its pages go columnar.
+
+    Rows where the columnar path cannot promise dlt's result: processing steps (callables that expect
+    rows), an incremental (dlt's filter compares cursor values of records; on an Arrow column it compares
+    them typed, and the stored last value would change type), a table name computed per record, a schema
+    contract (its checks run on the rows dlt infers), a user schema, the scd2 merge strategy (row hashes and
+    validity columns), a loader format other than parquet, and the switch ``RESTLOOM_COLUMNAR=0``.
+    """
+    if not (columnar_enabled() if enabled is None else enabled):
+        return f"{COLUMNAR_ENV}=0"
+    hints = spec.hints
+    disposition = hints.get("write_disposition")
+    reasons = [
+        ("processing_steps", bool(spec.processing_steps)),
+        ("incremental: dlt compares the cursor on records", spec.endpoint.incremental is not None),
+        ("table_name computed per record", callable(hints.get("table_name"))),
+        ("schema_contract", hints.get("schema_contract") is not None or source_contract is not None),
+        ("a user schema", source_schema is not None),
+        ("scd2", isinstance(disposition, Mapping) and disposition.get("strategy") == "scd2"),
+        (f"file_format {hints.get('file_format', file_format)}",
+         hints.get("file_format", file_format) != "parquet"),
+    ]
+    return next((reason for reason, applies in reasons if applies), None)
+
+
+def describe_path(reason: str | None) -> str:
+    """``columnar`` or ``rows (<reason>)``, as ``restloom check`` prints it."""
+    return "columnar" if reason is None else f"rows ({reason})"
+
+
+@dataclass(slots=True)
+class Columnar:
+    """Turns the pages of one resource into Arrow tables during one extraction (see the module doc)."""
+
+    resource: str
+    fallen_back: str | None = None
+
+    def items(self, rows: Sequence[Any], primary_key: Sequence[str] | None = None) -> list[Any]:
+        """The dlt items of one page: Arrow tables (nested ones marked with their table name), or
+        raises ``NotColumnar`` (and stays on rows for the rest of the run)."""
+        if self.fallen_back is not None:
+            raise NotColumnar(self.fallen_back)
+        try:
+            return self._items(rows, primary_key)
+        except NotColumnar as reason:
+            self.fallen_back = str(reason)
+            raise
+
+    def _items(self, rows: Sequence[Any], primary_key: Sequence[str] | None) -> list[Any]:
+        source = dlt.current.source()
+        resource = source.resources[self.resource]
+        schema: Schema = source.schema
+        if schema._compiled_excludes:
+            raise NotColumnar("the schema excludes columns")
+        if primary_key is not None:
+            resource.apply_hints(primary_key=list(primary_key))
+        root = _ensure_root_table(schema, resource)
+        load_id = dlt.current.load_package_state()["load_id"]
+        # a normaliser of its own per page: the schema's keeps settings (root-key propagation) and caches
+        # from when it was made, while the row path's is made at normalize time from the final schema
+        normalizer = type(schema.data_item_normalizer)(schema)
+        per_table: dict[str, list[dict[str, Any]]] = {}
+        parents: dict[str, str | None] = {root: None}
+        if not all(type(row) is dict for row in rows):
+            raise NotColumnar("a record that is not an object")
+        for row in _with_row_ids(schema, root, rows):
+            for (table, parent_path, _), flat in normalizer.normalize_data_item(row, load_id, root):
+                if table not in parents:
+                    parents[table] = schema.naming.shorten_fragments(*parent_path) if parent_path else None
+                per_table.setdefault(table, []).append(flat)  # type: ignore[arg-type]
+        built = [(table, *_arrow_table(schema, table, parents[table], flats)) for table, flats in per_table.items()]
+        for _, _, partial in built:  # only once every table of the page is columnar
+            if partial is not None:
+                schema.update_table(partial, normalize_identifiers=False)
+        items: list[Any] = []
+        for table, arrow, _ in built:
+            if table == root:
+                items.append(arrow)
+                continue
+            parent = parents[table]
+            if table not in resource._hints_variants:
+                _nested_variant(resource, table, parent)
+            if not isinstance(schema.tables[table], _NestedTable):
+                schema.tables[table] = _NestedTable(schema.tables[table], resource=self.resource)  # type: ignore[assignment]
+            items.append(dlt.mark.with_table_name(arrow, table))
+        return items
+
+
+class _NestedTable(dict[str, Any]):
+    """A nested table of the live schema that answers ``table["resource"]`` without holding the key.
+
+    dlt's row path writes nested tables only at normalize time. Written at extract time, they meet dlt's
+    extract metrics, which group each written table by ``schema.get_table(name)["resource"]``, while a
+    nested table must not carry a ``resource`` (merging schemas refuses it, and the row path has none).
+    ``dict.__missing__`` serves only the ``[]`` lookup: ``get``, ``in`` and copies see a plain nested
+    table, so the stored schema is the row path's."""
+
+    def __init__(self, table: Mapping[str, Any], *, resource: str) -> None:
+        super().__init__({k: v for k, v in table.items() if k != "variant_name"})
+        self._resource = resource
+
+    def __missing__(self, key: str) -> Any:
+        if key == "resource":
+            return self._resource
+        raise KeyError(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key != "variant_name":  # the extractor's note of the hints variant: the row path has none
+            super().__setitem__(key, value)
+
+
+def _nested_variant(resource: Any, table: str, parent: str | None) -> None:
+    """Declare ``table`` a nested table of ``parent`` for items the resource marks with its name.
+
+    ``apply_hints(create_table_variant=True)`` would start the variant from the resource's own hints (its
+    write disposition, keys, file format), which dlt's row path never gives a nested table; the variant
+    is set from the table name and parent alone, through the resource's own setter."""
+    resource._set_hints(dlt.mark.make_hints(table_name=table, parent_table_name=parent), create_table_variant=True)
+
+
+def _with_row_ids(schema: Schema, root: str, rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+    """The records with the random ``_dlt_id`` dlt's normaliser would give each, drawn in one call.
+
+    dlt draws a root row's random id one ``os.urandom`` call per row; its normaliser keeps an id a record
+    already carries. Only where the id is random: a key or row hash (upsert, scd2) stays dlt's to compute.
+    The records are copied (shallow), not changed: the engine's pages stay as they came."""
+    if get_root_row_id_type(schema, root) != "random" or any(C_DLT_ID in row for row in rows):
+        return rows
+    return [{**row, C_DLT_ID: row_id} for row, row_id in zip(rows, generate_dlt_ids(len(rows)), strict=True)]
+
+
+def _ensure_root_table(schema: Schema, resource: Any) -> str:
+    """The root table's normalised name, created in the schema from the resource's hints when new (dlt's
+    extractor does the same on the first item; the normaliser needs its write disposition now, for root-key
+    propagation)."""
+    computed = resource.compute_table_schema()
+    name = schema.naming.normalize_table_identifier(computed["name"])
+    if name not in schema.tables:
+        schema.update_table(utils.normalize_table_identifiers(computed, schema.naming))
+    return name
+
+
+def _arrow_table(schema: Schema, table: str, parent: str | None,
+                 flats: list[dict[str, Any]]) -> tuple[pa.Table, Any]:
+    """One table's rows as Arrow, and the partial table of its new columns for the schema (or None)."""
+    existing = schema.tables.get(table)
+    known: Mapping[str, Any] = existing["columns"] if existing else {}
+    order: dict[str, None] = {}
+    for flat in flats:
+        for name, value in flat.items():
+            if value is not None and name not in order:
+                order[name] = None
+    if C_DLT_ID in order and C_DLT_LOAD_ID in order:
+        order = _row_id_after_load_id(order)
+    new_columns: dict[str, Any] = {}
+    arrays: list[pa.Array] = []
+    fields: list[pa.Field] = []
+    for name in order:
+        values = [flat.get(name) for flat in flats]
+        column = known.get(name)
+        if column is None or not utils.is_complete_column(column):
+            column = _new_column(schema, name, next(v for v in values if v is not None), column)
+            new_columns[name] = column
+        elif column["data_type"] not in ARROW_TYPES:
+            raise NotColumnar(f"column {name} is {column['data_type']}")
+        arrays.append(_array(column, values))
+        fields.append(pa.field(name, ARROW_TYPES[column["data_type"]], nullable=column.get("nullable", True)))
+    for name, column in known.items():
+        if name not in order and not column.get("nullable", True) and utils.is_complete_column(column):
+            raise NotColumnar(f"column {name} is not nullable and the page has no value for it")
+    partial: Any = None
+    if new_columns or existing is None:
+        partial = {"name": table, "columns": {}} if existing is not None else utils.new_table(
+            table, parent)  # type: ignore[arg-type]  # None: a root table, as dlt's row path calls it
+        partial["columns"] = new_columns
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), partial
+
+
+def _row_id_after_load_id(order: dict[str, None]) -> dict[str, None]:
+    """The row path's order of a root table's columns: its normaliser adds ``_dlt_load_id`` and then
+    ``_dlt_id`` after a record's fields, where ``_with_row_ids`` put the id among the record's own."""
+    del order[C_DLT_ID]
+    moved: dict[str, None] = {}
+    for name in order:
+        moved[name] = None
+        if name == C_DLT_LOAD_ID:
+            moved[C_DLT_ID] = None
+    return moved
+
+
+def _new_column(schema: Schema, name: str, first: Any, incomplete: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The column dlt's row normaliser infers for ``name`` from its first non-null value: dlt's type
+    detections and preferred types, nullability and every other column hint from the schema's hints, merged
+    over an incomplete column a resource hint declared."""
+    data_type = schema.get_preferred_type(name) or (
+        utils.autodetect_sc_type(schema._type_detections, type(first), first) or py_type_to_sc_type(type(first)))
+    if data_type not in ARROW_TYPES:
+        raise NotColumnar(f"column {name} would be {data_type}")
+    column: dict[str, Any] = {"name": name, "data_type": data_type,
+                              "nullable": not schema._infer_hint("not_null", name)}
+    for hint in schema._compiled_hints:
+        if hint == "not_null":
+            continue
+        prop = utils.hint_to_column_prop(hint)
+        value = schema._infer_hint(hint, name)
+        if not utils.has_default_column_prop_value(prop, value):
+            column[prop] = value
+    if incomplete:
+        column = dict(utils.merge_column(column, dict(incomplete)))  # type: ignore[arg-type]
+    return column
+
+
+def _array(column: Mapping[str, Any], values: list[Any]) -> pa.Array:
+    """``values`` as an Arrow array of the column's type, coerced as dlt's row normaliser coerces them."""
+    data_type: str = column["data_type"]
+    kinds = {type(v) for v in values}
+    kinds.discard(type(None))
+    if None in values and not column.get("nullable", True):
+        raise NotColumnar(f"a null in the not nullable column {column['name']}")
+    if data_type == "timestamp":
+        return _timestamps(column["name"], values, kinds)
+    if kinds and all(py_type_to_sc_type(kind) == data_type for kind in kinds):
+        try:
+            return pa.array(values, ARROW_TYPES[data_type])
+        except (OverflowError, pa.ArrowInvalid) as exc:
+            raise NotColumnar(f"column {column['name']}: {exc}") from None
+    coerced = [None if v is None else _coerce(column["name"], data_type, v) for v in values]
+    try:
+        return pa.array(coerced, ARROW_TYPES[data_type])
+    except (OverflowError, pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise NotColumnar(f"column {column['name']}: {exc}") from None
+
+
+def _coerce(name: str, data_type: str, value: Any) -> Any:
+    """One value coerced by dlt's rules; a value dlt would put in a variant column is not columnar."""
+    from_type = py_type_to_sc_type(type(value))
+    if from_type == data_type:
+        return value
+    if (data_type, from_type) not in _COERCE_DISPATCH:
+        raise NotColumnar(f"column {name}: a {from_type} value in a {data_type} column (a variant column)")
+    try:
+        coerced = coerce_value(data_type, from_type, value)  # type: ignore[arg-type]
+    except (ValueError, SyntaxError):
+        raise NotColumnar(f"column {name}: a {from_type} value in a {data_type} column (a variant column)") from None
+    if callable(coerced):
+        raise NotColumnar(f"column {name}: a variant value")
+    return normalize_timezone(coerced, True) if data_type == "timestamp" else coerced
+
+
+def _timestamps(name: str, values: list[Any], kinds: set[type]) -> pa.Array:
+    """ISO 8601 strings of the one form both parsers read alike go through one Arrow cast (the instant is
+    the same: UTC, microseconds); any other value takes dlt's coercion (pendulum), one by one."""
+    if kinds == {str}:
+        strings = pa.array(values, pa.string())
+        if pc.all(pc.match_substring_regex(strings, _ISO)).as_py() is not False:
+            try:
+                return pc.cast(strings, ARROW_TYPES["timestamp"])
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
+    coerced = [None if v is None else _coerce(name, "timestamp", v) for v in values]
+    return pa.array(coerced, ARROW_TYPES["timestamp"])
+
+
+__all__ = ["COLUMNAR_ENV", "Columnar", "NotColumnar", "columnar_enabled", "describe_path", "row_path_reason"]

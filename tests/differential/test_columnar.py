@@ -1,0 +1,174 @@
+"""Differential: the columnar path (pages handed to dlt as Arrow tables) lands exactly what stock dlt's row
+path lands: tables, columns in order with their hints, ``_dlt_*`` linkage of nested tables, values, merges.
+
+Each case plants hostile values in the generic API (two pages of 12 and 11 items) and also asserts which
+path restloom took, so a case cannot pass by silently falling back to rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import restloom
+from restloom.testing import SimulatedAPI
+from tests.differential.harness import Outcome, differential
+
+PAGES = {"type": "offset", "limit": 12, "total_path": "total"}
+
+
+def _config(**resource: Any) -> Callable[[SimulatedAPI], dict[str, Any]]:
+    def factory(api: SimulatedAPI) -> dict[str, Any]:
+        return {"client": {"base_url": api.base_url, "paginator": PAGES},
+                "resources": [{"name": "items", "endpoint": {"path": "offset/items"}, **resource}]}
+    return factory
+
+
+def _plant(values: dict[tuple[int, str], Any]) -> Callable[[SimulatedAPI, int], None]:
+    def prepare(api: SimulatedAPI, _run: int) -> None:
+        for (position, name), value in values.items():
+            api.set_field("items", position, name, value)
+    return prepare
+
+
+def _path(outcome: Outcome, name: str = "items") -> str:
+    return restloom.report_of(outcome.restloom.source).stats(name).path
+
+
+NESTED = {
+    (0, "events"): [{"kind": "view", "meta": {"by": "ann", "n": 1}, "hops": [[1, 2], [3]]},
+                    {"kind": "buy", "meta": {"by": "bob", "n": 2}, "hops": []}],
+    (1, "events"): [],
+    (3, "events"): [{"kind": "return", "meta": {"by": None, "n": 3}, "hops": [[4]]}],
+    (0, "matrix"): [[1, 2], [3, 4, 5]],
+    (2, "matrix"): [[], [6]],
+    (0, "profile"): {"address": {"city": "Oslo", "zip": "0150"}, "langs": ["no", "en"]},
+    (5, "profile"): {"address": {"city": "Rome", "zip": None}, "langs": []},
+}
+
+
+@pytest.mark.parametrize("disposition", ["append", "merge"])
+def test_nested_objects_lists_and_lists_of_lists(tmp_path: Path, disposition: str) -> None:
+    """Nested objects flatten to a__b, lists of objects and of scalars and lists inside lists become nested
+    tables with dlt's linkage (root ids with merge), all from Arrow tables."""
+    outcome = differential(_config(primary_key="id", write_disposition=disposition), tmp_path=tmp_path,
+                           prepare=_plant(NESTED))
+    assert _path(outcome) == "columnar"
+    assert set(outcome.dlt.linkage) == {"items__tags", "items__events", "items__events__hops",
+                                        "items__events__hops__list", "items__matrix", "items__matrix__list",
+                                        "items__profile__langs"}
+    assert len(outcome.dlt.linkage["items__events__hops__list"]) == 4
+    assert "profile__address__city" in outcome.dlt.columns["items"]
+    root = "_dlt_root_id" in outcome.dlt.columns["items__tags"]
+    assert root is (disposition == "merge")
+
+
+TYPED = {
+    (0, "seen"): "2024-05-31T21:27:22Z", (1, "seen"): "2024-05-31T23:27:22+02:00",
+    (2, "seen"): "2024-06-01T00:00:00.123456Z", (3, "seen"): "2024-06-01T00:00:00.5-03:30",
+    (4, "seen"): "2024-06-01 10:00:00+00:00", (14, "seen"): "2024-07-01T00:00:00Z",
+    (0, "day"): "2024-05-31", (13, "day"): "2024-06-30",
+    (0, "ratio"): 0.5, (1, "ratio"): 3, (15, "ratio"): 7,
+    (0, "count"): 4, (1, "count"): 5.0, (16, "count"): -2,
+    (0, "flag"): True, (20, "flag"): False,
+    (0, "big"): 2**62, (1, "big"): -(2**63),
+    (14, "late"): "first value on page 2", (15, "late"): None,
+}
+
+
+def test_timestamps_dates_numbers_and_nulls_first(tmp_path: Path) -> None:
+    """ISO timestamps with Z, offsets and fractions (one cast where Arrow and pendulum agree, dlt's coercion
+    otherwise), date strings (text: dlt detects no dates), a double column with ints, a bigint column with
+    an integral float, bools, 64-bit extremes, and a column null on the first page that gets values later."""
+    outcome = differential(_config(), tmp_path=tmp_path, prepare=_plant(TYPED))
+    assert _path(outcome) == "columnar"
+    columns = outcome.dlt.columns["items"]
+    assert columns["seen"]["data_type"] == "timestamp"
+    assert columns["day"]["data_type"] == "text"
+    assert columns["ratio"]["data_type"] == "double"
+    assert columns["count"]["data_type"] == "bigint"
+    assert columns["late"]["data_type"] == "text"
+    assert list(columns).index("late") > list(columns).index("_dlt_id")  # appears on page 2, after the ids
+
+
+def test_a_field_whose_type_changes_goes_to_rows_from_that_page(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """An int column that gets a text value on page 2 makes dlt add a variant column (shape__v_text): that
+    page and the rest go as rows, and Arrow page 1 plus row page 2 land as dlt's all-rows run (one page per
+    Arrow table here; by default the two pages would be one table, and both would go as rows)."""
+    monkeypatch.setenv("RESTLOOM_COLUMNAR_ROWS", "12")
+    outcome = differential(_config(), tmp_path=tmp_path,
+                           prepare=_plant({(0, "shape"): 1, (14, "shape"): "round", (1, "amount"): 2,
+                                           (15, "amount"): 2.5}))
+    assert "shape__v_text" in outcome.dlt.columns["items"]
+    assert "amount__v_double" in outcome.dlt.columns["items"]
+    assert _path(outcome).startswith("columnar, rows from page 2 (column ")
+
+
+@pytest.mark.parametrize(("chunk", "strategy"), [("12", "delete-insert"), ("5000", "delete-insert"),
+                                               ("5000", "upsert")])
+def test_merge_resync_replaces_the_children_of_updated_parents(tmp_path: Path, chunk: str, strategy: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run 2 shrinks item 1's lists and empties item 2's: dlt's merge deletes their old child rows via the
+    root key, with the children written as Arrow exactly as with rows (one Arrow table per page, or one for
+    both pages; upsert's row ids are dlt's key hashes)."""
+    monkeypatch.setenv("RESTLOOM_COLUMNAR_ROWS", chunk)
+    lists = {0: ({(0, "tags"): ["a", "b", "c"], (1, "tags"): ["x"], (0, "name"): "v1", (0, "events"): [
+        {"kind": "a", "hops": [[1], [2]]}, {"kind": "b", "hops": []}]}),
+             1: ({(0, "tags"): ["a"], (1, "tags"): [], (0, "name"): "v2",
+                  (0, "events"): [{"kind": "a", "hops": [[9]]}]})}
+
+    def prepare(api: SimulatedAPI, run: int) -> None:
+        _plant(lists[run])(api, run)
+
+    disposition = {"disposition": "merge", "strategy": strategy}
+    outcome = differential(_config(primary_key="id", write_disposition=disposition), tmp_path=tmp_path, runs=2,
+                           prepare=prepare)
+    assert _path(outcome) == "columnar"
+    tags = [line for line in outcome.restloom.linkage["items__tags"] if '"name": "v2"' in line]
+    assert len(tags) == 1
+    assert tags[0].startswith('{"value": "a"} @0')
+    assert len(outcome.restloom.linkage["items__events__hops__list"]) == 1
+
+
+def test_max_table_nesting(tmp_path: Path) -> None:
+    """max_table_nesting=1: dlt keeps deeper structures as json columns, which the columnar path does not
+    build, so those pages go as rows; the tables are still dlt's."""
+    outcome = differential(_config(), tmp_path=tmp_path, source_kwargs={"max_table_nesting": 1},
+                           prepare=_plant({(0, "profile"): {"address": {"city": "Oslo"}}}))
+    assert outcome.dlt.columns["items"]["profile__address"]["data_type"] == "json"
+    assert _path(outcome) == "columnar, rows from page 1 (column profile__address would be json)"
+    flat = differential(_config(), tmp_path=tmp_path / "flat", source_kwargs={"max_table_nesting": 2},
+                        prepare=_plant({(0, "profile"): {"address": {"city": "Oslo"}}}))
+    assert _path(flat) == "columnar"
+
+
+def test_row_path_switch_and_reasons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RESTLOOM_COLUMNAR=0 sends every page as rows (same tables); processing steps always do."""
+    monkeypatch.setenv("RESTLOOM_COLUMNAR", "0")
+    outcome = differential(_config(primary_key="id", write_disposition="merge"), tmp_path=tmp_path,
+                           prepare=_plant(NESTED))
+    assert _path(outcome) == "rows (RESTLOOM_COLUMNAR=0)"
+    monkeypatch.delenv("RESTLOOM_COLUMNAR")
+    stepped = differential(_config(processing_steps=[{"map": lambda item: item}]), tmp_path=tmp_path / "steps")
+    assert _path(stepped) == "rows (processing_steps)"
+
+
+def test_children_and_parallelized_resources(tmp_path: Path) -> None:
+    """A parent goes as rows (its child, a dlt transformer, reads its records); the child and a
+    parallelized resource go columnar, each under dlt's extract of its own (threads included)."""
+    def factory(api: SimulatedAPI) -> dict[str, Any]:
+        return {"client": {"base_url": api.base_url, "paginator": PAGES}, "resources": [
+            {"name": "items", "primary_key": "id", "write_disposition": "merge", "endpoint": {"path": "offset/items"}},
+            {"name": "events", "endpoint": {"path": "items/{resources.items.id}/events", "paginator": "single_page",
+                                            "response_actions": [{"status_code": 404, "action": "ignore"}]}},
+            {"name": "cheap", "parallelized": True, "endpoint": {"path": "pages/items", "paginator": "single_page"}}]}
+
+    outcome = differential(factory, tmp_path=tmp_path, prepare=_plant(NESTED))
+    assert [_path(outcome, name) for name in ("items", "events", "cheap")] == [
+        "rows (parent of events)", "columnar", "columnar"]
+    assert outcome.dlt.rows["events"]
+    assert "items__events__hops__list" in outcome.dlt.linkage
