@@ -7,6 +7,7 @@ connectors, the run report, and the errors to catch. It imports from every layer
 imports it.
 """
 
+from restloom.adapter.defaults import dlt_defaults
 from restloom.adapter.front import RunOptions, compile_config
 from restloom.adapter.lock import pipeline_lock
 from restloom.adapter.source import build_source, report_of, rest_api_source
@@ -31,6 +32,7 @@ __all__ = [
     "build_source",
     "catalog_names",
     "compile_config",
+    "dlt_defaults",
     "load_connector",
     "load_file",
     "parse",

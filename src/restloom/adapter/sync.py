@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import dlt
 
+from restloom.adapter.defaults import dlt_defaults
 from restloom.adapter.hooks import install_load_job_pause, step
 from restloom.adapter.lock import pipeline_lock
 from restloom.adapter.replay import recover
@@ -48,6 +48,8 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
 
     A failed resource does not stop the others (``on_failure="continue"``): what loaded stays loaded and
     ``SyncResult.ok`` is False (``restloom run`` exits 1); ``report.raise_for_failures()`` raises.
+    dlt runs with restloom's defaults (``adapter/defaults.py``: DuckDB's memory and threads bounded,
+    uncompressed intermediate files, rotated files); any of them set in the user's dlt config wins.
     The pipeline's lock is held for the whole call; another process running it raises ``PipelineBusy``.
     A stepped resource (``incremental.step``) loads one window per extract/normalize/load; the passes repeat
     for the stepped resources with windows left (and their children) until they are caught up or one fails.
@@ -58,7 +60,9 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
     guard = destination_lock or nullcontext
     report = report or RunReport()
     config = resolve(config)  # a parsed config is resolved here: its secrets are known to the run's redactor
-    with pipeline_lock(pipeline_name, pipelines_dir):  # the whole run, recovery included: see adapter/lock.py
+    # the whole run, recovery included, holds the lock (adapter/lock.py) and runs with restloom's dlt defaults
+    # below the user's own dlt config (adapter/defaults.py: bounded memory at volume)
+    with pipeline_lock(pipeline_name, pipelines_dir), dlt_defaults():
         pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
                                 dataset_name=dataset_name or f"{pipeline_name}_data",
                                 pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default
@@ -72,13 +76,12 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
                 run.select(selected)
                 report.notices[:] = [n for n in report.notices if set(notice_resources(n)) <= selected]
             try:
-                with uncompressed_intermediate_files():
-                    infos, done = [run_steps(pipeline, source, refresh=refresh, guard=guard)], 0
-                    while names := windows_pending(config, report, set(source.selected_resources), done):
-                        done = windows_done(report)
-                        source = build_source(config, name=source_name, run=run, file_format=file_format,
-                                              on_failure="continue", now=now).with_resources(*names)
-                        infos.append(extract_normalize_load(pipeline, source, guard=guard))
+                infos, done = [run_steps(pipeline, source, refresh=refresh, guard=guard)], 0
+                while names := windows_pending(config, report, set(source.selected_resources), done):
+                    done = windows_done(report)
+                    source = build_source(config, name=source_name, run=run, file_format=file_format,
+                                          on_failure="continue", now=now).with_resources(*names)
+                    infos.append(extract_normalize_load(pipeline, source, guard=guard))
             finally:
                 report.close()
         with guard():
@@ -108,26 +111,6 @@ def windows_pending(config: Config, report: RunReport, selected: set[str], done_
 def windows_done(report: RunReport) -> int:
     """The windows of stepped resources loaded so far in this run."""
     return sum(stats.windows for stats in report.resources.values())
-
-
-COMPRESSION_ENV = "DATA_WRITER__DISABLE_COMPRESSION"
-
-
-@contextmanager
-def uncompressed_intermediate_files() -> Iterator[None]:
-    """dlt gzips the files it writes between extract, normalize and load (the rows of a page as jsonl, the
-    load files of formats other than parquet), to read them back moments later on the same disk: CPU spent
-    for nothing on a local run. For the run only, unless the environment says otherwise, dlt's own setting
-    ``data_writer.disable_compression`` is switched on (dlt reads it from the environment when each
-    writer is made, so there is no argument to pass it through)."""
-    if COMPRESSION_ENV in os.environ:
-        yield
-        return
-    os.environ[COMPRESSION_ENV] = "true"
-    try:
-        yield
-    finally:
-        os.environ.pop(COMPRESSION_ENV, None)
 
 
 def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None,

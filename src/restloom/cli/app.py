@@ -207,7 +207,8 @@ def main() -> None:
 
     dlt's own logging is set to errors only and its telemetry off, unless the environment says otherwise
     (``RUNTIME__LOG_LEVEL``, ``RUNTIME__DLTHUB_TELEMETRY``): the summary says what a run did. A resource's
-    failure is not logged as well (it is below the summary) unless ``RESTLOOM_LOG_LEVEL`` is set.
+    failure is not logged as well (it is below the summary) unless ``RESTLOOM_LOG_LEVEL`` is set. Every
+    command runs with restloom's dlt defaults (``restloom.dlt_defaults``), which the user's dlt config overrides.
     """
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -216,4 +217,7 @@ def main() -> None:
         for handler in logging.getLogger().handlers:
             handler.addFilter(lambda record: not getattr(record, "restloom_in_report", False))
     _register_subcommands()
-    app()
+    from restloom.adapter.defaults import dlt_defaults
+
+    with dlt_defaults():  # below the user's dlt config: bounded memory at volume (adapter/defaults.py)
+        app()
