@@ -1,8 +1,8 @@
 """The floor plan: layers import one way, no cycles between restloom's top-level parts, small modules.
 
 Layers, lowest first: the shared modules (``errors``, ``text``, ``sensitive``, ``report``, ``sandbox``,
-``expressions``), ``config``, ``http``, ``engine``, ``adapter``, ``catalog``, ``cli``. ``testing`` (the
-simulated APIs) stands apart.
+``expressions``), ``config``, ``http``, ``engine``, ``adapter``, ``catalog``, then ``cli`` and ``dagster``
+side by side at the top (neither imports the other). ``testing`` (the simulated APIs) stands apart.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "restloom"
-RUNTIME = ("http", "engine", "adapter", "cli", "catalog")
+RUNTIME = ("http", "engine", "adapter", "cli", "catalog", "dagster")
 MODELS_FOR_RUNTIME = ("restloom.config.models", "restloom.config.selectors")
 MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 60
@@ -111,12 +111,20 @@ def test_runtime_reads_models_not_the_parser() -> None:
 def test_layers_only_import_downwards() -> None:
     """Lower layers never import higher ones (shared < config < http < engine < adapter < catalog < cli)."""
     order = ["errors", "text", "sensitive", "report", "sandbox", "expressions", "config", "http", "engine", "adapter",
-             "catalog", "cli"]
+             "catalog", "cli", "dagster"]
     upward = {f"{here} -> {there}" for here, targets in _graph().items() if here in order
               for there in targets if there in order and order.index(there) > order.index(here)}
     # the shared modules are one layer: errors and text import nothing of restloom's; report may use
     # errors; expressions may use errors and text
     assert upward == set()
+
+
+def test_cli_and_dagster_stand_side_by_side() -> None:
+    """The two top layers never import each other, and nothing below imports the Dagster layer."""
+    edges = _graph()
+    assert "dagster" not in edges.get("cli", set())
+    assert "cli" not in edges.get("dagster", set())
+    assert {here for here, targets in edges.items() if "dagster" in targets} == set()
 
 
 def test_modules_and_functions_stay_small() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,7 +42,8 @@ class SyncResult:
 def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dataset_name: str | None = None,
          resources: list[str] | None = None, report: RunReport | None = None, pipelines_dir: str | None = None,
          source_name: str | None = None, file_format: str = DEFAULT_FILE_FORMAT,
-         refresh: str | None = None) -> SyncResult:
+         refresh: str | None = None,
+         destination_lock: Callable[[], AbstractContextManager[Any]] | None = None) -> SyncResult:
     """Extract every (or the chosen) resource and load it; resource failures are in the report.
 
     A failed resource does not stop the others (``on_failure="continue"``): what loaded stays loaded and
@@ -50,7 +53,11 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
     The pipeline's lock is held for the whole call; another process running it raises ``PipelineBusy``.
     A stepped resource (``incremental.step``) loads one window per extract/normalize/load; the passes repeat
     for the stepped resources with windows left (and their children) until they are caught up or one fails.
+    ``destination_lock``: held around each step that opens the destination (restoring state, recovery, load,
+    counting rows), so processes sharing a destination that takes one writer at a time (a DuckDB file) wait
+    for each other there while extracting in parallel.
     """
+    guard = destination_lock or nullcontext
     report = report or RunReport()
     config = resolve(config)  # a parsed config is resolved here: its secrets are known to the run's redactor
     # the whole run, recovery included, holds the lock (adapter/lock.py) and runs with restloom's dlt defaults
@@ -69,15 +76,16 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
                 run.select(selected)
                 report.notices[:] = [n for n in report.notices if set(notice_resources(n)) <= selected]
             try:
-                infos, done = [run_steps(pipeline, source, refresh=refresh)], 0
+                infos, done = [run_steps(pipeline, source, refresh=refresh, guard=guard)], 0
                 while names := windows_pending(config, report, set(source.selected_resources), done):
                     done = windows_done(report)
                     source = build_source(config, name=source_name, run=run, file_format=file_format,
                                           on_failure="continue", now=now).with_resources(*names)
-                    infos.append(extract_normalize_load(pipeline, source))
+                    infos.append(extract_normalize_load(pipeline, source, guard=guard))
             finally:
                 report.close()
-        landed = landed_rows(pipeline, config)
+        with guard():
+            landed = landed_rows(pipeline, config)
         loaded = loaded_rows([normalize for normalize, _ in infos], pipeline, config)
     return SyncResult(report=report, landed=landed, load_info=infos[-1][1], pipeline=pipeline, loaded=loaded)
 
@@ -105,7 +113,8 @@ def windows_done(report: RunReport) -> int:
     return sum(stats.windows for stats in report.resources.values())
 
 
-def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> tuple[Any, Any]:
+def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None,
+              guard: Callable[[], AbstractContextManager[Any]] = nullcontext) -> tuple[Any, Any]:
     """dlt's extract, normalize and load as three visible steps, after finishing what a crash left.
 
     A run killed at any point leaves either an uncommitted extract (dropped: its cursor state was
@@ -116,18 +125,22 @@ def run_steps(pipeline: Any, source: Any, *, refresh: str | None = None) -> tupl
     Returns dlt's normalize info and load info of this run's packages.
     """
     install_load_job_pause()
-    if pipeline.config.restore_from_destination and not pipeline.dev_mode:
-        pipeline.sync_destination()  # as dlt's run does: state and schemas from the destination
-    if pipeline.has_pending_data:
-        step("recover", lambda: recover(pipeline))
-    return extract_normalize_load(pipeline, source, refresh=refresh)
+    with guard():
+        if pipeline.config.restore_from_destination and not pipeline.dev_mode:
+            pipeline.sync_destination()  # as dlt's run does: state and schemas from the destination
+        if pipeline.has_pending_data:
+            step("recover", lambda: recover(pipeline))
+    return extract_normalize_load(pipeline, source, refresh=refresh, guard=guard)
 
 
-def extract_normalize_load(pipeline: Any, source: Any, *, refresh: str | None = None) -> tuple[Any, Any]:
-    """One extract, normalize and load: one commit of data and state (one window of a stepped resource)."""
+def extract_normalize_load(pipeline: Any, source: Any, *, refresh: str | None = None,
+                           guard: Callable[[], AbstractContextManager[Any]] = nullcontext) -> tuple[Any, Any]:
+    """One extract, normalize and load: one commit of data and state (one window of a stepped resource);
+    ``guard`` is held around the load."""
     step("extract", lambda: pipeline.extract(source, refresh=refresh))
     normalize_info = step("normalize", pipeline.normalize)
-    return normalize_info, step("load", pipeline.load)
+    with guard():
+        return normalize_info, step("load", pipeline.load)
 
 
 def _table_name(pipeline: Any, spec: Any) -> str | None:
