@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from restloom.testing import serve
-from tests.integration.commands import restloom_command
+from tests.integration.commands import restloom_command, summary_row
 from tests.seeds import seed_code
 
 ENV_NAMES = {"yousign": {"api_key": "API_KEY"}, "zendesk_talk": {"api_key": "API_KEY"}}
@@ -28,13 +28,6 @@ def _seed_file(api: str, tmp_path: Path) -> Path:
     return path
 
 
-def _row(stdout: str, resource: str) -> list[str]:
-    for line in stdout.splitlines():
-        cells = [c.strip() for c in re.split(r"[│┃|]", line) if c.strip()]
-        if cells and cells[0] == resource:
-            return cells
-    raise AssertionError(f"no summary row for {resource} in:\n{stdout}")
-
 
 def test_run_seed_file_prints_summary_and_exits_zero(tmp_path: Path) -> None:
     """A dlt seed file runs as is with --base-url; the summary shows rows per resource; exit 0."""
@@ -43,9 +36,9 @@ def test_run_seed_file_prints_summary_and_exits_zero(tmp_path: Path) -> None:
                     cwd=tmp_path, env={"API_KEY": api.secrets["api_key"]})
         followers = sum(len(v) for v in api.children("signature_requests_followers").values())
     assert done.returncode == 0, done.stderr
-    assert _row(done.stdout, "contacts")[1:2] == ["12"]
-    assert _row(done.stdout, "signature_requests_followers")[1:2] == [str(followers)]
-    assert _row(done.stdout, "labels")[-1] == "ok"
+    assert summary_row(done.stdout, "contacts")[1:2] == ["12"]
+    assert summary_row(done.stdout, "signature_requests_followers")[1:2] == [str(followers)]
+    assert summary_row(done.stdout, "labels")[-1] == "ok"
     with duckdb.connect(str(tmp_path / "yousign_seed.duckdb"), read_only=True) as db:
         assert db.execute("SELECT COUNT(*) FROM yousign_seed_data.contacts").fetchone() == (12,)
 
@@ -57,8 +50,8 @@ def test_run_with_failed_resources_exits_one_and_names_them(tmp_path: Path) -> N
                      "--resources", "greetings,agents_overview"], cwd=tmp_path, env={"API_KEY": api.secrets["api_key"]})
         paths = {r.path for r in api.requests}
     assert done.returncode == 1
-    assert _row(done.stdout, "greetings")[1:2] == ["6"]
-    assert _row(done.stdout, "agents_overview")[-1] == "failed"
+    assert summary_row(done.stdout, "greetings")[1:2] == ["6"]
+    assert summary_row(done.stdout, "agents_overview")[-1] == "failed"
     assert "failed agents_overview: primary key 'id' (from resource_defaults) is missing" in " ".join(
         done.stderr.split())
     assert paths == {"/v1/greetings", "/v1/stats/agents_overview"}
@@ -74,7 +67,7 @@ def test_run_summary_counts_a_shared_request_once(tmp_path: Path) -> None:
         sent = len([r for r in api.requests if r.path == "/workflow-runs"])
     assert done.returncode == 0, done.stderr
     assert sent == 4
-    cells = [_row(done.stdout, name)[4] for name in ("workflows_run", "workflow_runs")]  # the requests column
+    cells = [summary_row(done.stdout, name)[4] for name in ("workflows_run", "workflow_runs")]  # the requests column
     counts = [re.fullmatch(r"(\d+)(?: \(\+(\d+) shared\))?", cell) for cell in cells]
     assert all(counts), cells
     sent_by = [(int(m[1]), int(m[2] or 0)) for m in counts if m]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from restloom.testing import serve
-from tests.integration.commands import restloom_command
+from tests.integration.commands import restloom_command, summary_row
 
 AUTO_FALLBACK = ("no paginator given and none detected in the first response: fallback paginator used: "
                  "SinglePagePaginator, only the first page is read; please provide the paginator manually "
@@ -56,13 +55,6 @@ def test_auto_detection_falling_back_or_guessing_warns_once_per_resource(tmp_pat
            "warning: set endpoint.paginator to be sure)" in checked.stdout.splitlines()
 
 
-def _cells(stdout: str, resource: str) -> list[str]:
-    for line in stdout.splitlines():
-        cells = [c.strip() for c in re.split(r"[│┃|]", line) if c.strip()]
-        if cells and cells[0] == resource:
-            return cells
-    raise AssertionError(f"no summary row for {resource} in:\n{stdout}")
-
 
 def test_summary_shows_rows_fetched_and_rows_loaded_this_run(tmp_path: Path) -> None:
     """A second run reads every contact but dlt's incremental (client side, on created_at) loads only the new
@@ -79,10 +71,10 @@ def test_summary_shows_rows_fetched_and_rows_loaded_this_run(tmp_path: Path) -> 
         served = len(api.records("contacts"))
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
-    assert _cells(first.stdout, "resource")[:3] == ["resource", "fetched", "loaded"]
-    assert _cells(first.stdout, "contacts")[1:3] == ["15", "15"]
+    assert summary_row(first.stdout, "resource")[:3] == ["resource", "fetched", "loaded"]
+    assert summary_row(first.stdout, "contacts")[1:3] == ["15", "15"]
     assert added > 0
-    assert _cells(second.stdout, "contacts")[1:3] == [str(served), str(added)]
+    assert summary_row(second.stdout, "contacts")[1:3] == [str(served), str(added)]
     assert f"contacts: done, {served} rows fetched, 2 pages, 2 requests" in second.stdout.splitlines()
 
 
@@ -102,6 +94,6 @@ def test_a_failure_is_said_once_short_in_the_table_whole_below_it_at_80_columns(
     assert (done.stdout + done.stderr).count(reason) == 1
     assert (done.stdout + done.stderr).count("'nope'") == 1  # no log line, nothing wrapped in the table
     assert f"failed contacts: {reason}" in done.stderr.splitlines()
-    assert _cells(done.stdout, "contacts")[-1] == "failed"
+    assert summary_row(done.stdout, "contacts")[-1] == "failed"
     assert max(len(line) for line in done.stdout.splitlines()) <= 80
     assert "ignor" not in done.stdout + done.stderr
