@@ -35,6 +35,9 @@ class ResourceStats:
     windows_left: int | None = None
     path: str = ""
     """How its pages went to dlt: ``columnar`` (Arrow tables), ``rows (<why>)``, or columnar then rows."""
+    record_by_record: str | None = None
+    """Columnar only: why a chunk's tables were built through dlt's normaliser record by record rather than
+    by the vectorised lane (the first reason); None while every chunk was vectorised."""
 
     @property
     def seconds(self) -> float:
@@ -82,6 +85,12 @@ class RunReport:
         """Record how the pages of ``name`` go to dlt (see ``ResourceStats.path``)."""
         with self._lock:
             self.resources.setdefault(name, ResourceStats(name)).path = path
+
+    def note_record_by_record(self, name: str, reason: str) -> None:
+        """Keep the first reason a chunk of ``name`` took the record-by-record lane."""
+        with self._lock:
+            stats = self.resources.setdefault(name, ResourceStats(name))
+            stats.record_by_record = stats.record_by_record or reason
 
     def warn(self, name: str, message: str) -> None:
         """Record a warning about ``name`` (shown in the summary)."""

@@ -38,6 +38,11 @@ def _path(outcome: Outcome, name: str = "items") -> str:
     return restloom.report_of(outcome.restloom.source).stats(name).path
 
 
+def _record_by_record(outcome: Outcome, name: str = "items") -> str | None:
+    """Why a chunk went through dlt's normaliser record by record; None: every chunk was vectorised."""
+    return restloom.report_of(outcome.restloom.source).stats(name).record_by_record
+
+
 NESTED = {
     (0, "events"): [{"kind": "view", "meta": {"by": "ann", "n": 1}, "hops": [[1, 2], [3]]},
                     {"kind": "buy", "meta": {"by": "bob", "n": 2}, "hops": []}],
@@ -57,6 +62,7 @@ def test_nested_objects_lists_and_lists_of_lists(tmp_path: Path, disposition: st
     outcome = differential(_config(primary_key="id", write_disposition=disposition), tmp_path=tmp_path,
                            prepare=_plant(NESTED))
     assert _path(outcome) == "columnar"
+    assert _record_by_record(outcome) is None
     assert set(outcome.dlt.linkage) == {"items__tags", "items__events", "items__events__hops",
                                         "items__events__hops__list", "items__matrix", "items__matrix__list",
                                         "items__profile__langs"}
@@ -85,6 +91,7 @@ def test_timestamps_dates_numbers_and_nulls_first(tmp_path: Path) -> None:
     an integral float, bools, 64-bit extremes, and a column null on the first page that gets values later."""
     outcome = differential(_config(), tmp_path=tmp_path, prepare=_plant(TYPED))
     assert _path(outcome) == "columnar"
+    assert _record_by_record(outcome) is None
     columns = outcome.dlt.columns["items"]
     assert columns["seen"]["data_type"] == "timestamp"
     assert columns["day"]["data_type"] == "text"
@@ -108,6 +115,44 @@ def test_a_field_whose_type_changes_goes_to_rows_from_that_page(tmp_path: Path,
     assert _path(outcome).startswith("columnar, rows from page 2 (column ")
 
 
+SHAPES = {
+    (0, "alpha"): None, (0, "zeta"): 1, (1, "alpha"): 2,  # alpha has its first value after zeta
+    (0, "nest"): {"b": None, "a": 1}, (2, "nest"): {"b": 2, "a": None},
+    (0, "camelCase Key"): "x", (1, ""): "an empty key",
+    (0, "maybe"): None, (3, "maybe"): {"deep": {"deeper": 5}},
+    (0, "sparse"): [None, {"k": 1}, None], (1, "sparse"): [{"k": 2, "j": "x"}, {}],
+    (0, "nums"): [1, None, 3], (1, "nums"): [None],
+    (4, "whole"): 3, (5, "whole"): 4.0,  # first an int: bigint, and 4.0 is coerced to 4
+    (4, "real"): 2.5, (5, "real"): 7,  # first a float: double
+}
+
+
+def test_shapes_the_vectorised_lane_reproduces(tmp_path: Path) -> None:
+    """Columns whose first value comes later than another's, in objects too; names dlt normalises (camel
+    case, spaces, an empty key); objects and lists null in some records; null elements in lists of objects
+    and of scalars; an empty object in a list; ints and floats in one field: every chunk vectorised, and
+    the tables are stock dlt's (columns in order with their types, rows, linkage)."""
+    outcome = differential(_config(primary_key="id", write_disposition="merge"), tmp_path=tmp_path,
+                           prepare=_plant(SHAPES))
+    assert (_path(outcome), _record_by_record(outcome)) == ("columnar", None)
+    columns = list(outcome.dlt.columns["items"])
+    assert columns.index("zeta") < columns.index("alpha")
+    assert columns.index("nest__a") < columns.index("nest__b")
+    assert {"camel_case_key", "_empty", "maybe__deep__deeper"} <= set(columns)
+    assert outcome.dlt.columns["items"]["whole"]["data_type"] == "bigint"
+    assert outcome.dlt.columns["items"]["real"]["data_type"] == "double"
+    assert len(outcome.dlt.linkage["items__sparse"]) == 5
+    assert len(outcome.dlt.linkage["items__nums"]) == 4
+
+
+def test_fields_that_normalise_to_one_name_go_record_by_record(tmp_path: Path) -> None:
+    """"a b" and "a_b" are one column for dlt: the vectorised lane does not merge fields, so the chunk goes
+    through dlt's normaliser (still columnar), and the table is stock dlt's."""
+    outcome = differential(_config(), tmp_path=tmp_path, prepare=_plant({(0, "a b"): 1, (1, "a_b"): 2}))
+    assert (_path(outcome), _record_by_record(outcome)) == ("columnar", "two fields of items have one name")
+    assert outcome.dlt.columns["items"]["a_b"]["data_type"] == "bigint"
+
+
 @pytest.mark.parametrize(("chunk", "strategy"), [("12", "delete-insert"), ("5000", "delete-insert"),
                                                ("5000", "upsert")])
 def test_merge_resync_replaces_the_children_of_updated_parents(tmp_path: Path, chunk: str, strategy: str,
@@ -128,6 +173,7 @@ def test_merge_resync_replaces_the_children_of_updated_parents(tmp_path: Path, c
     outcome = differential(_config(primary_key="id", write_disposition=disposition), tmp_path=tmp_path, runs=2,
                            prepare=prepare)
     assert _path(outcome) == "columnar"
+    assert _record_by_record(outcome) is None
     tags = [line for line in outcome.restloom.linkage["items__tags"] if '"name": "v2"' in line]
     assert len(tags) == 1
     assert tags[0].startswith('{"value": "a"} @0')
@@ -141,6 +187,7 @@ def test_max_table_nesting(tmp_path: Path) -> None:
                            prepare=_plant({(0, "profile"): {"address": {"city": "Oslo"}}}))
     assert outcome.dlt.columns["items"]["profile__address"]["data_type"] == "json"
     assert _path(outcome) == "columnar, rows from page 1 (column profile__address would be json)"
+    assert _record_by_record(outcome) == "column profile__address would be json"
     flat = differential(_config(), tmp_path=tmp_path / "flat", source_kwargs={"max_table_nesting": 2},
                         prepare=_plant({(0, "profile"): {"address": {"city": "Oslo"}}}))
     assert _path(flat) == "columnar"

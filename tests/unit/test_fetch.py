@@ -158,3 +158,25 @@ def test_other_error_status_fails_at_once() -> None:
         client.fetch()
     assert caught.value.reason == f'HTTP 400 at {ITEMS}; body: {{"error":"bad filter"}}'
     assert client.counters() == (1, 0)
+
+
+def test_netrc_credentials_are_looked_up_once_per_origin_and_sent_as_requests_sends_them(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request without auth carries its host's .netrc login (basic auth) on every request, though the
+    file is read once per fetcher; a request's own auth wins; a file that names other hosts adds nothing."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine api.test login robot password s3cret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    client = Client({"n": 1}, {"n": 2}, {"n": 3})
+    client.fetch()
+    netrc.write_text("machine api.test login someone password else\n")  # read once: not seen by this fetcher
+    client.fetch()
+    client.fetch(auth=("own", "key"))
+    sent = [request.headers.get("Authorization") for request in client.adapter.requests]
+    assert sent == ["Basic cm9ib3Q6czNjcmV0", "Basic cm9ib3Q6czNjcmV0", "Basic b3duOmtleQ=="]
+    netrc.write_text("machine elsewhere.test login robot password s3cret\n")
+    other = Client({"n": 1}, {"n": 2})
+    other.fetch()
+    other.fetch()
+    assert [request.headers.get("Authorization") for request in other.adapter.requests] == [None, None]

@@ -34,33 +34,18 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
-import pyarrow.compute as pc
-from dlt.common.data_types.type_helpers import _COERCE_DISPATCH, coerce_value, py_type_to_sc_type
 from dlt.common.normalizers.json.helpers import get_root_row_id_type
 from dlt.common.normalizers.utils import generate_dlt_ids
 from dlt.common.schema import Schema, utils
 from dlt.common.schema.typing import C_DLT_ID, C_DLT_LOAD_ID
-from dlt.common.time import normalize_timezone
 
+from restloom.adapter.coltypes import ARROW_TYPES, NotColumnar, new_column, py_array
+from restloom.adapter.vector import Built, vector_tables
 from restloom.config.models import ResourceSpec
 
 COLUMNAR_ENV = "RESTLOOM_COLUMNAR"
 CHUNK_ENV = "RESTLOOM_COLUMNAR_ROWS"
 DEFAULT_CHUNK_ROWS = 5000
-ARROW_TYPES: Mapping[str, pa.DataType] = {
-    "text": pa.string(),
-    "bigint": pa.int64(),
-    "double": pa.float64(),
-    "bool": pa.bool_(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-}
-# the ISO 8601 form Arrow's cast and dlt's pendulum parse to the same instant (others go value by value)
-_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
-_UNSUPPORTED_HINTS = ("schema_contract",)
-
-
-class NotColumnar(Exception):
-    """A page the columnar path cannot reproduce dlt's row path for; it goes to dlt as rows."""
 
 
 def columnar_enabled(environ: Mapping[str, str] | None = None) -> bool:
@@ -114,6 +99,8 @@ class Columnar:
 
     resource: str
     fallen_back: str | None = None
+    vectorised: int = 0  # chunks built by the vectorised lane
+    record_by_record: str | None = None  # why the first chunk that was not went through dlt's normaliser
 
     def items(self, rows: Sequence[Any], primary_key: Sequence[str] | None = None) -> list[Any]:
         """The dlt items of one page: Arrow tables (nested ones marked with their table name), or
@@ -136,34 +123,46 @@ class Columnar:
             resource.apply_hints(primary_key=list(primary_key))
         root = _ensure_root_table(schema, resource)
         load_id = dlt.current.load_package_state()["load_id"]
+        if not all(type(row) is dict for row in rows):
+            raise NotColumnar("a record that is not an object")
         # a normaliser of its own per page: the schema's keeps settings (root-key propagation) and caches
         # from when it was made, while the row path's is made at normalize time from the final schema
         normalizer = type(schema.data_item_normalizer)(schema)
-        per_table: dict[str, list[dict[str, Any]]] = {}
-        parents: dict[str, str | None] = {root: None}
-        if not all(type(row) is dict for row in rows):
-            raise NotColumnar("a record that is not an object")
-        for row in _with_row_ids(schema, root, rows):
-            for (table, parent_path, _), flat in normalizer.normalize_data_item(row, load_id, root):
-                if table not in parents:
-                    parents[table] = schema.naming.shorten_fragments(*parent_path) if parent_path else None
-                per_table.setdefault(table, []).append(flat)  # type: ignore[arg-type]
-        built = [(table, *_arrow_table(schema, table, parents[table], flats)) for table, flats in per_table.items()]
-        for _, _, partial in built:  # only once every table of the page is columnar
+        try:
+            built = vector_tables(schema, normalizer, root, rows, load_id)
+            self.vectorised += 1
+        except NotColumnar as reason:
+            self.record_by_record = self.record_by_record or str(reason)
+            built = _per_record(schema, normalizer, root, rows, load_id)
+        for _, _, _, partial in built:  # only once every table of the page is columnar
             if partial is not None:
                 schema.update_table(partial, normalize_identifiers=False)
         items: list[Any] = []
-        for table, arrow, _ in built:
+        for table, parent, arrow, _ in built:
             if table == root:
                 items.append(arrow)
                 continue
-            parent = parents[table]
             if table not in resource._hints_variants:
                 _nested_variant(resource, table, parent)
             if not isinstance(schema.tables[table], _NestedTable):
                 schema.tables[table] = _NestedTable(schema.tables[table], resource=self.resource)  # type: ignore[assignment]
             items.append(dlt.mark.with_table_name(arrow, table))
         return items
+
+
+def _per_record(schema: Schema, normalizer: Any, root: str, rows: Sequence[dict[str, Any]],
+                load_id: str) -> list[Built]:
+    """The tables of a chunk built record by record: dlt's relational normaliser yields each record's rows
+    (the very generator the row path runs at normalize time), typed column by column (``coltypes``)."""
+    per_table: dict[str, list[dict[str, Any]]] = {}
+    parents: dict[str, str | None] = {root: None}
+    for row in _with_row_ids(schema, root, rows):
+        for (table, parent_path, _), flat in normalizer.normalize_data_item(row, load_id, root):
+            if table not in parents:
+                parents[table] = schema.naming.shorten_fragments(*parent_path) if parent_path else None
+            per_table.setdefault(table, []).append(flat)
+    return [(table, parents[table], *_arrow_table(schema, table, parents[table], flats))
+            for table, flats in per_table.items()]
 
 
 class _NestedTable(dict[str, Any]):
@@ -239,11 +238,11 @@ def _arrow_table(schema: Schema, table: str, parent: str | None,
         values = [flat.get(name) for flat in flats]
         column = known.get(name)
         if column is None or not utils.is_complete_column(column):
-            column = _new_column(schema, name, next(v for v in values if v is not None), column)
+            column = new_column(schema, name, next(v for v in values if v is not None), column)
             new_columns[name] = column
         elif column["data_type"] not in ARROW_TYPES:
             raise NotColumnar(f"column {name} is {column['data_type']}")
-        arrays.append(_array(column, values))
+        arrays.append(py_array(column, values))
         fields.append(pa.field(name, ARROW_TYPES[column["data_type"]], nullable=column.get("nullable", True)))
     for name, column in known.items():
         if name not in order and not column.get("nullable", True) and utils.is_complete_column(column):
@@ -266,79 +265,6 @@ def _row_id_after_load_id(order: dict[str, None]) -> dict[str, None]:
         if name == C_DLT_LOAD_ID:
             moved[C_DLT_ID] = None
     return moved
-
-
-def _new_column(schema: Schema, name: str, first: Any, incomplete: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The column dlt's row normaliser infers for ``name`` from its first non-null value: dlt's type
-    detections and preferred types, nullability and every other column hint from the schema's hints, merged
-    over an incomplete column a resource hint declared."""
-    data_type = schema.get_preferred_type(name) or (
-        utils.autodetect_sc_type(schema._type_detections, type(first), first) or py_type_to_sc_type(type(first)))
-    if data_type not in ARROW_TYPES:
-        raise NotColumnar(f"column {name} would be {data_type}")
-    column: dict[str, Any] = {"name": name, "data_type": data_type,
-                              "nullable": not schema._infer_hint("not_null", name)}
-    for hint in schema._compiled_hints:
-        if hint == "not_null":
-            continue
-        prop = utils.hint_to_column_prop(hint)
-        value = schema._infer_hint(hint, name)
-        if not utils.has_default_column_prop_value(prop, value):
-            column[prop] = value
-    if incomplete:
-        column = dict(utils.merge_column(column, dict(incomplete)))  # type: ignore[arg-type]
-    return column
-
-
-def _array(column: Mapping[str, Any], values: list[Any]) -> pa.Array:
-    """``values`` as an Arrow array of the column's type, coerced as dlt's row normaliser coerces them."""
-    data_type: str = column["data_type"]
-    kinds = {type(v) for v in values}
-    kinds.discard(type(None))
-    if None in values and not column.get("nullable", True):
-        raise NotColumnar(f"a null in the not nullable column {column['name']}")
-    if data_type == "timestamp":
-        return _timestamps(column["name"], values, kinds)
-    if kinds and all(py_type_to_sc_type(kind) == data_type for kind in kinds):
-        try:
-            return pa.array(values, ARROW_TYPES[data_type])
-        except (OverflowError, pa.ArrowInvalid) as exc:
-            raise NotColumnar(f"column {column['name']}: {exc}") from None
-    coerced = [None if v is None else _coerce(column["name"], data_type, v) for v in values]
-    try:
-        return pa.array(coerced, ARROW_TYPES[data_type])
-    except (OverflowError, pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise NotColumnar(f"column {column['name']}: {exc}") from None
-
-
-def _coerce(name: str, data_type: str, value: Any) -> Any:
-    """One value coerced by dlt's rules; a value dlt would put in a variant column is not columnar."""
-    from_type = py_type_to_sc_type(type(value))
-    if from_type == data_type:
-        return value
-    if (data_type, from_type) not in _COERCE_DISPATCH:
-        raise NotColumnar(f"column {name}: a {from_type} value in a {data_type} column (a variant column)")
-    try:
-        coerced = coerce_value(data_type, from_type, value)  # type: ignore[arg-type]
-    except (ValueError, SyntaxError):
-        raise NotColumnar(f"column {name}: a {from_type} value in a {data_type} column (a variant column)") from None
-    if callable(coerced):
-        raise NotColumnar(f"column {name}: a variant value")
-    return normalize_timezone(coerced, True) if data_type == "timestamp" else coerced
-
-
-def _timestamps(name: str, values: list[Any], kinds: set[type]) -> pa.Array:
-    """ISO 8601 strings of the one form both parsers read alike go through one Arrow cast (the instant is
-    the same: UTC, microseconds); any other value takes dlt's coercion (pendulum), one by one."""
-    if kinds == {str}:
-        strings = pa.array(values, pa.string())
-        if pc.all(pc.match_substring_regex(strings, _ISO)).as_py() is not False:
-            try:
-                return pc.cast(strings, ARROW_TYPES["timestamp"])
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                pass
-    coerced = [None if v is None else _coerce(name, "timestamp", v) for v in values]
-    return pa.array(coerced, ARROW_TYPES["timestamp"])
 
 
 __all__ = ["COLUMNAR_ENV", "Columnar", "NotColumnar", "columnar_enabled", "describe_path", "row_path_reason"]

@@ -302,12 +302,16 @@ def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None
             try:
                 items = columnar.items(rows, chunk[0].primary_key)
             except NotColumnar as reason:
+                if report is not None and columnar.record_by_record:
+                    report.note_record_by_record(columnar.resource, columnar.record_by_record)
                 if report is not None:
                     report.set_path(columnar.resource,
                                     f"columnar, rows from page {pages - len(chunk) + 1} ({reason})")
                 # an exhausted stream is not asked again: a second StopIteration would reset its outcome
                 yield from _row_items(chunk if ended else [*chunk, *([batch] if batch else []), *stream])
                 return
+            if report is not None and columnar.record_by_record:
+                report.note_record_by_record(columnar.resource, columnar.record_by_record)
             yield from items
             chunk = []
         if ended:

@@ -10,6 +10,7 @@ counts for the summary, and a global bound on concurrent requests across resourc
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
@@ -22,7 +23,8 @@ from urllib.parse import urlparse
 
 import orjson
 import requests
-from requests.utils import resolve_proxies
+from requests.auth import AuthBase
+from requests.utils import get_netrc_auth, resolve_proxies
 
 from restloom.config.models import RetryPolicy, Timeouts
 from restloom.errors import AuthError, ResponseError, RetriesExhausted
@@ -103,6 +105,7 @@ class Fetcher:
         self.session = session or self._new_session(self.limits.ceiling, scope)
         self._flight_lock = threading.Lock()
         self._proxy_cache: dict[str, dict[str, str]] = {}
+        self._netrc_cache: dict[str, AuthBase | tuple[str, str]] = {}
         self._watchdog = Watchdog()
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -147,7 +150,7 @@ class Fetcher:
         self, request: requests.Request, *, resource: str, policy: RetryPolicy, attempt: int,
         actions: ResponseActions | None, timeouts: Timeouts,
     ) -> tuple[Page | None, Decision | None]:
-        prepared = self.session.prepare_request(request)
+        prepared = self.session.prepare_request(self._netrc(request))
         url = self.redactor.url(prepared.url or "")
         self.report.count(resource, requests=1)
         gate = self.limits.gate(origin(prepared.url or ""))
@@ -197,6 +200,23 @@ class Fetcher:
             response.close()
             raise DeadlineExceeded(passed)
         return response
+
+    def _netrc(self, request: requests.Request) -> requests.Request:
+        """``request`` with the ``.netrc`` credentials of its host looked up once per origin: requests reads
+        the netrc file (and checks for it on disk) on every request that has no auth of its own. A copy
+        carries what requests would find (or an auth that adds nothing), so requests does not look again."""
+        if request.auth is not None or self.session.auth is not None or not self.session.trust_env:
+            return request
+        key = origin(request.url or "")
+        with self._flight_lock:
+            found = self._netrc_cache.get(key)
+        if found is None:
+            found = get_netrc_auth(request.url) or _NoAuth()
+            with self._flight_lock:
+                self._netrc_cache[key] = found
+        carried = copy.copy(request)
+        carried.auth = found
+        return carried
 
     def _proxies(self, prepared: requests.PreparedRequest) -> dict[str, str]:
         """The proxies for ``prepared``'s origin, resolved once per origin: requests resolves them from the
@@ -323,3 +343,10 @@ def _describe_error(exc: BaseException, *, url: str, attempt: int, timeouts: Tim
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class _NoAuth(AuthBase):
+    """No credentials: what requests does for a request its host's ``.netrc`` has none for."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request

@@ -56,24 +56,37 @@ class Watch:
 
 
 class Watchdog:
-    """One thread firing the watches whose deadline passed; started on first use, ended when idle."""
+    """One thread firing the watches whose deadline passed.
 
-    def __init__(self) -> None:
+    Cheap per request: a watch is pushed on a heap and the thread is woken only when the new deadline is
+    the earliest; a finished watch is marked done (under the lock, so a watch is never fired after its
+    request ended) and left on the heap until it comes to the top or the heap is pruned. The thread waits
+    for new watches ``idle_seconds`` before it ends (started again on the next one)."""
+
+    PRUNE_AT = 1024  # done watches are dropped from the heap when it grows past this many entries
+
+    def __init__(self, idle_seconds: float = 5.0) -> None:
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, Watch]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
+        self._idle = idle_seconds
 
     @contextmanager
     def watch(self, seconds: float) -> Iterator[Watch]:
         """Run the body (one request, on this thread) under a deadline ``seconds`` from now."""
         watch = Watch(time.monotonic() + seconds)
         with self._cond:
+            if len(self._heap) >= self.PRUNE_AT:
+                self._heap = [entry for entry in self._heap if not entry[2].done]
+                heapq.heapify(self._heap)
+            earliest = self._heap[0][0] if self._heap else None
             heapq.heappush(self._heap, (watch.deadline, next(self._order), watch))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="restloom-deadlines", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            elif earliest is None or watch.deadline < earliest:
+                self._cond.notify()
         previous = getattr(_current, "watch", None)
         _current.watch = watch
         try:
@@ -82,16 +95,17 @@ class Watchdog:
             _current.watch = previous
             with self._cond:
                 watch.done = True
-                self._cond.notify()
 
     def _run(self) -> None:
         with self._cond:
             while True:
-                self._heap = [entry for entry in self._heap if not entry[2].done]
-                heapq.heapify(self._heap)
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
                 if not self._heap:
-                    self._thread = None
-                    return
+                    if not self._cond.wait(self._idle) and not self._heap:
+                        self._thread = None
+                        return
+                    continue
                 deadline, _, watch = self._heap[0]
                 wait = deadline - time.monotonic()
                 if wait > 0:
