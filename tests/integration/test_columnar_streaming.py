@@ -1,5 +1,5 @@
-"""The columnar path gathers pages into Arrow tables without holding dlt on one resource: a chunk is handed
-on as soon as the next page is not fetched yet, so every resource's requests are under way together."""
+"""The columnar path gathers pages into Arrow tables without holding dlt on one resource: while its next page
+is not fetched yet a resource yields dlt's "nothing now", so every resource's requests are under way together."""
 
 from __future__ import annotations
 

@@ -283,35 +283,35 @@ def _row_items(batches: Iterable[Batch], cursors: ParentCursors | None = None) -
 
 
 def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None) -> Iterator[Any]:
-    """Pages as Arrow tables, a few pages at a time (up to ``chunk_rows()`` records: dlt's extractor does
-    a fixed amount of schema work per item, so fewer, larger tables cost less; the type decisions over the
-    concatenated pages are the ones the row path makes record by record). A chunk is handed on as soon as
-    the next page is not fetched yet: waiting for it would keep dlt from the other resources, whose pages
-    would then not be asked for either. A chunk that is not columnar goes as rows, and so does the rest of
-    the stream; the report says from which page and why."""
+    """Pages as Arrow tables, many pages at a time (up to ``chunk_rows()`` records: dlt's extractor and the
+    vectorised lane do a fixed amount of work per table, so fewer, larger tables cost less). While the next
+    page is not fetched yet the generator yields ``None``, dlt's "nothing now": dlt goes on to the other
+    resources (and their requests) instead of waiting for this one. A chunk that is not columnar goes as
+    rows, and so does the rest of the stream; the report says from which page and why."""
     limit = chunk_rows()
     chunk: list[Batch] = []
     pages = 0
     while True:
-        waiting = bool(chunk) and not stream.ready()
-        batch = None if waiting else next(stream, None)
-        ended = batch is None and not waiting
-        if chunk and (batch is None or batch.primary_key != chunk[0].primary_key
-                      or sum(len(b.rows) for b in chunk) >= limit):
-            rows = [row for b in chunk for row in b.rows]
+        held = sum(len(b.rows) for b in chunk)
+        batch, ended = None, False
+        if held < limit:
+            if not stream.ready():
+                yield None
+                continue
+            batch = next(stream, None)
+            ended = batch is None
+        if chunk and (batch is None or batch.primary_key != chunk[0].primary_key):
             try:
-                items = columnar.items(rows, chunk[0].primary_key)
+                items = columnar.items([row for b in chunk for row in b.rows], chunk[0].primary_key)
             except NotColumnar as reason:
-                if report is not None and columnar.record_by_record:
-                    report.note_record_by_record(columnar.resource, columnar.record_by_record)
+                _note_lane(report, columnar)
                 if report is not None:
                     report.set_path(columnar.resource,
                                     f"columnar, rows from page {pages - len(chunk) + 1} ({reason})")
                 # an exhausted stream is not asked again: a second StopIteration would reset its outcome
                 yield from _row_items(chunk if ended else [*chunk, *([batch] if batch else []), *stream])
                 return
-            if report is not None and columnar.record_by_record:
-                report.note_record_by_record(columnar.resource, columnar.record_by_record)
+            _note_lane(report, columnar)
             yield from items
             chunk = []
         if ended:
@@ -319,6 +319,11 @@ def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None
         if batch is not None:
             pages += 1
             chunk.append(batch)
+
+
+def _note_lane(report: RunReport | None, columnar: Columnar) -> None:
+    if report is not None and columnar.record_by_record:
+        report.note_record_by_record(columnar.resource, columnar.record_by_record)
 
 
 def _window(spec: IncrementalSpec, cursor: Any) -> Window:
