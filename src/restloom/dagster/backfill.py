@@ -12,9 +12,8 @@ steps still run and materialize.
 
 Dagster's multiprocess executor rebuilds the job in every step's process, so it takes a reconstructable
 job: a module-level function returning ``backfill_job(...)``, passed through ``dagster.reconstructable``.
+(No ``from __future__ import annotations`` here: Dagster reads the ops' annotations as types.)
 """
-
-from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from typing import Any
