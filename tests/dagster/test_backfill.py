@@ -20,6 +20,7 @@ from dagster import (
 from dagster._core.instance_for_test import instance_for_test
 
 from restloom.dagster import RestloomResource, backfill_job, backfill_run_config
+from restloom.errors import ConfigError
 from restloom.testing import FaultPlan, SimulatedAPI, serve
 from tests.catalog.exact import assert_exact
 from tests.dagster.conftest import Attached, query
@@ -111,3 +112,32 @@ def test_a_failing_window_fails_its_step_alone(resource: RestloomResource, insta
     assert "503" in failures["shop_window[2023_09_01]"]
     assert instance.get_materialized_partitions(CHANGES) == set(KEYS) - {"2023-09-01"}
     assert query(resource, "SELECT COUNT(*), COUNT(DISTINCT id) FROM data.changes") == [(len(truth), len(truth))]
+
+
+def test_a_range_of_partitions_in_process(resource: RestloomResource, instance: Any) -> None:
+    """``start``/``end`` pick partitions (both included); in one process the steps run one after another."""
+    with serve("generic", size=9000, seed=5) as api:
+        job = backfill_job(config(api.base_url), name="shop", resources=["changes"], partitions_def=MONTHS,
+                           restloom=resource, start="2023-11-01", end="2024-01-01")
+        result = job.execute_in_process(instance=instance)
+        windows = sorted({(r.query["since"], r.query["until"]) for r in api.requests})
+        truth = [r for r in api.records("items") if "2023-11-01" <= r["updated_at"] < "2024-02-01"]
+    assert result.success
+    assert windows == [("2023-11-01T00:00:00Z", "2023-12-01T00:00:00Z"),
+                       ("2023-12-01T00:00:00Z", "2024-01-01T00:00:00Z"),
+                       ("2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z")]
+    assert instance.get_materialized_partitions(CHANGES) == {"2023-11-01", "2023-12-01", "2024-01-01"}
+    assert query(resource, "SELECT COUNT(*), COUNT(DISTINCT id) FROM data.changes") == [(len(truth), len(truth))]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"start": "2023-06-02"}, "start: '2023-06-02' is not a partition key of Monthly, starting 2023-06-01 UTC."),
+    ({"start": "2024-01-01", "end": "2023-07-01"}, "start: '2024-01-01' comes after the end, '2023-07-01'"),
+    ({"resources": ["items"]}, "resources: no incremental resource among those chosen: "
+                               "nothing for a time partition to bound"),
+])
+def test_a_backfill_that_cannot_run_is_one_config_error(kwargs: dict[str, Any], message: str) -> None:
+    """A range that is not one, or nothing windowed to backfill: a ConfigError naming it, before any run."""
+    with pytest.raises(ConfigError) as raised:
+        backfill_job(config("http://127.0.0.1:9/api/"), name="shop", partitions_def=MONTHS, **kwargs)
+    assert [f"{issue.path}: {issue.message}" for issue in raised.value.issues] == [message]

@@ -4,8 +4,8 @@
 time partitions driving incremental windows, tenants as partitions, pools); ``backfill_job(config,
 partitions_def=...)`` a job backfilling many time partitions in one run, a step per partition, on Dagster's
 executor; ``RestloomResource`` says where they load (destination, dataset, pipelines directory). The top
-layer beside ``cli``: it may import every other layer of restloom (shared modules, ``config``, ``adapter``, ``catalog``) and ``dagster``,
-never ``cli``; nothing in restloom imports it.
+layer beside ``cli``: it may import every other layer of restloom (shared modules, ``config``, ``adapter``,
+``catalog``) and ``dagster``, never ``cli``; nothing in restloom imports it.
 """
 
 from restloom.dagster.assets import restloom_assets

@@ -55,6 +55,7 @@ def backfill_job(config: Any, *, partitions_def: TimeWindowPartitionsDefinition,
     if not parts:
         raise ConfigError([ConfigIssue("resources", "no incremental resource among those chosen: "
                                                     "nothing for a time partition to bound")])
+    _check_range(partitions_def, start, end)
     plan = parts[0].plan
     source = safe_name(plan.source.name)
 
@@ -87,6 +88,19 @@ def backfill_run_config(processes: int = 4) -> dict[str, Any]:
     if processes <= 1:
         return {"execution": {"config": {"in_process": {}}}}
     return {"execution": {"config": {"multiprocess": {"max_concurrent": processes}}}}
+
+
+def _check_range(partitions_def: TimeWindowPartitionsDefinition, start: str | None, end: str | None) -> None:
+    """A start or end that is no partition key, or a start after the end, is one ``ConfigError`` now."""
+    issues = [ConfigIssue(where, f"{key!r} is not a partition key of {partitions_def}")
+              for where, key in (("start", start), ("end", end))
+              if key is not None and not partitions_def.has_partition_key(key)]
+    if not issues and start is not None and end is not None and (
+            partitions_def.time_window_for_partition_key(start).start
+            > partitions_def.time_window_for_partition_key(end).start):
+        issues.append(ConfigIssue("start", f"{start!r} comes after the end, {end!r}"))
+    if issues:
+        raise ConfigError(issues)
 
 
 def _keys(partitions_def: TimeWindowPartitionsDefinition, start: str | None, end: str | None) -> list[str]:
