@@ -56,13 +56,14 @@ def instance() -> Iterator[Any]:
         yield temporary
 
 
-def _backfill(api: SimulatedAPI, instance: Any, resource: RestloomResource) -> Any:
+def _backfill(api: SimulatedAPI, instance: Any, resource: RestloomResource, *, forkserver: bool = False) -> Any:
     """The backfill on the multiprocess executor, 4 steps at a time: (success, step -> failure, run id).
     Each step's process imports this module from the repository's root (the test runs in tmp_path)."""
     job = build_reconstructable_job(__name__, "shop_backfill", reconstructable_kwargs={
         "base_url": api.base_url, "workdir": str(Path(str(resource.duckdb_path)).parent)},
         reconstructor_working_directory=str(ROOT))
-    with execute_job(job, instance=instance, run_config=backfill_run_config(4), raise_on_error=False) as result:
+    with execute_job(job, instance=instance, run_config=backfill_run_config(4, forkserver=forkserver),
+                     raise_on_error=False) as result:
         failures = {event.step_key: event.step_failure_data.user_failure_data.description
                     for event in result.get_step_failure_events()}
         return result.success, failures, result.dagster_run.run_id
@@ -101,10 +102,11 @@ def test_twelve_months_on_the_multiprocess_executor(resource: RestloomResource, 
 
 def test_a_failing_window_fails_its_step_alone(resource: RestloomResource, instance: Any) -> None:
     """Every request for September's window answers 503: that step fails with restloom's message, the eleven
-    other months land and are materialized."""
+    other months land and are materialized. The steps forked from a forkserver (which sees the environment
+    of this test: retry waits instant)."""
     plan = FaultPlan(rate=1.0, kinds=("503",), paths=("/api/changes",), query={"since": "2023-09-01T00:00:00Z"})
     with serve("generic", size=9000, seed=5, faults=plan) as api:
-        success, failures, _ = _backfill(api, instance, resource)
+        success, failures, _ = _backfill(api, instance, resource, forkserver=True)
         truth = _truth(api, skip="2023-09")
     assert not success
     assert list(failures) == ["shop_window[2023_09_01]"]

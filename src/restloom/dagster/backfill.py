@@ -35,6 +35,8 @@ from restloom.dagster.plan import safe_name
 from restloom.dagster.resource import RestloomResource
 from restloom.errors import ConfigError, ConfigIssue
 
+FORKSERVER_PRELOAD = ("dagster", "dlt", "duckdb", "restloom.dagster", "restloom.adapter.sync")
+
 
 def backfill_job(config: Any, *, partitions_def: TimeWindowPartitionsDefinition, name: str | None = None,
                  base_url: str | None = None, resources: Sequence[str] | None = None,
@@ -82,12 +84,22 @@ def backfill_job(config: Any, *, partitions_def: TimeWindowPartitionsDefinition,
     return backfill
 
 
-def backfill_run_config(processes: int = 4) -> dict[str, Any]:
+def backfill_run_config(processes: int = 4, *, forkserver: bool = False) -> dict[str, Any]:
     """The run config of a backfill job on Dagster's multiprocess executor, ``processes`` steps at a time
-    (``processes=1``: Dagster's in-process executor, one partition after another)."""
+    (``processes=1``: Dagster's in-process executor, one partition after another).
+
+    Each step of the multiprocess executor is a new process that imports Dagster, dlt and restloom and
+    rebuilds the job: seconds of CPU per partition, more than a small window's pages. ``forkserver=True``
+    forks the steps from a server process that imported them once (Dagster's ``forkserver`` start method,
+    ``FORKSERVER_PRELOAD``). A forked step sees the environment of the moment the server started (the first
+    forkserver run of the process): set secrets and settings before it.
+    """
     if processes <= 1:
         return {"execution": {"config": {"in_process": {}}}}
-    return {"execution": {"config": {"multiprocess": {"max_concurrent": processes}}}}
+    multiprocess: dict[str, Any] = {"max_concurrent": processes}
+    if forkserver:
+        multiprocess["start_method"] = {"forkserver": {"preload_modules": list(FORKSERVER_PRELOAD)}}
+    return {"execution": {"config": {"multiprocess": multiprocess}}}
 
 
 def _check_range(partitions_def: TimeWindowPartitionsDefinition, start: str | None, end: str | None) -> None:
