@@ -132,11 +132,35 @@ def test_a_range_of_partitions_in_process(resource: RestloomResource, instance: 
     assert query(resource, "SELECT COUNT(*), COUNT(DISTINCT id) FROM data.changes") == [(len(truth), len(truth))]
 
 
+def test_partitions_per_step_in_process(resource: RestloomResource, instance: Any) -> None:
+    """Two partitions per step: three steps for five months; December's window fails, its step fails naming
+    it with restloom's message, November (its step's other partition) and the rest still materialize."""
+    plan = FaultPlan(rate=1.0, kinds=("503",), paths=("/api/changes",), query={"since": "2023-12-01T00:00:00Z"})
+    with serve("generic", size=9000, seed=5, faults=plan) as api:
+        job = backfill_job(config(api.base_url), name="shop", resources=["changes"], partitions_def=MONTHS,
+                           restloom=resource, start="2023-11-01", end="2024-03-01", partitions_per_step=2)
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        truth = [r for r in api.records("items") if "2023-11-01" <= r["updated_at"] < "2024-04-01"
+                 and not r["updated_at"].startswith("2023-12")]
+    steps = {s.step_key for s in instance.get_run_step_stats(result.run_id)}
+    assert steps == {"shop_partitions", "shop_window[2023_11_01__2023_12_01]", "shop_window[2024_01_01__2024_02_01]",
+                     "shop_window[2024_03_01]"}
+    (failure,) = result.get_step_failure_events()
+    assert failure.step_key == "shop_window[2023_11_01__2023_12_01]"
+    description = failure.step_failure_data.user_failure_data.description
+    assert description.startswith("restloom: 1 of 2 partitions failed: 2023-12-01: restloom: 1 resource(s) "
+                                  "failed: changes: ")
+    assert "503" in description
+    assert instance.get_materialized_partitions(CHANGES) == {"2023-11-01", "2024-01-01", "2024-02-01", "2024-03-01"}
+    assert query(resource, "SELECT COUNT(*), COUNT(DISTINCT id) FROM data.changes") == [(len(truth), len(truth))]
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"start": "2023-06-02"}, "start: '2023-06-02' is not a partition key of Monthly, starting 2023-06-01 UTC."),
     ({"start": "2024-01-01", "end": "2023-07-01"}, "start: '2024-01-01' comes after the end, '2023-07-01'"),
     ({"resources": ["items"]}, "resources: no incremental resource among those chosen: "
                                "nothing for a time partition to bound"),
+    ({"partitions_per_step": 0}, "partitions_per_step: at least 1, got 0"),
 ])
 def test_a_backfill_that_cannot_run_is_one_config_error(kwargs: dict[str, Any], message: str) -> None:
     """A range that is not one, or nothing windowed to backfill: a ConfigError naming it, before any run."""
