@@ -6,8 +6,9 @@ partition is a bounded incremental window loaded into one shared DuckDB file, on
 
     python bench/bench_dagster_backfill.py --latency-ms 20 --processes 4 --rounds 2
 
-Rounds interleave the ways (in-process, multiprocess with spawned workers, and with ``--forkserver`` workers
-forked from a server that imported restloom, dlt and Dagster once). Prints each run's wall and CPU time (this
+Rounds interleave the ways (in-process, multiprocess with spawned workers, with ``--forkserver`` workers
+forked from a server that imported restloom, dlt and Dagster once, and with ``--per-step N`` partitions a
+step). Prints each run's wall and CPU time (this
 process, the simulated API's threads included, and its spawned workers; a forkserver's are not counted), the
 min-max per way and of the speed-up, where a multiprocess step's time goes (worker start: process, imports,
 the job rebuilt; the step itself; restloom's extract), and checks the table holds every record of the twelve
@@ -31,8 +32,8 @@ START, END = "2023-06-01", "2024-06-01"
 HERE = Path(__file__).resolve().parent
 
 
-def bench_backfill(base_url: str, workdir: str, page: int) -> Any:
-    """The backfill job of the monthly ``changes`` (rebuilt in every worker process)."""
+def bench_backfill(base_url: str, workdir: str, page: int, per_step: int) -> Any:
+    """The backfill job of the monthly ``changes``, ``per_step`` partitions a step (rebuilt in every worker)."""
     from dagster import MonthlyPartitionsDefinition
 
     from restloom.dagster import RestloomResource, backfill_job
@@ -49,17 +50,17 @@ def bench_backfill(base_url: str, workdir: str, page: int) -> Any:
     restloom = RestloomResource(duckdb_path=str(Path(workdir) / "bench.duckdb"), dataset_name="data",
                                 pipelines_dir=str(Path(workdir) / "pipelines"))
     return backfill_job(config, name="shop", partitions_def=MonthlyPartitionsDefinition(START, end_date=END),
-                        restloom=restloom)
+                        restloom=restloom, partitions_per_step=per_step)
 
 
 def run_config(way: str, processes: int) -> dict[str, Any]:
-    """The run config of one way: ``in-process``, ``spawn`` or ``forkserver``."""
+    """The run config of one way: ``in-process``, ``spawn`` or ``forkserver`` (``/N``: N partitions a step)."""
     from restloom.dagster import backfill_run_config
 
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     if way == "in-process":
         return {**backfill_run_config(1), **quiet}
-    return {**backfill_run_config(processes, forkserver=way == "forkserver"), **quiet}
+    return {**backfill_run_config(processes, forkserver=way.startswith("forkserver")), **quiet}
 
 
 def cpu_seconds() -> float:
@@ -74,8 +75,10 @@ def run(way: str, processes: int, workdir: Path, base_url: str, page: int) -> di
     from dagster import DagsterInstance, build_reconstructable_job, execute_job
 
     workdir.mkdir(parents=True)
+    per_step = int(way.partition("/")[2] or 1)
     job = build_reconstructable_job("bench_dagster_backfill", "bench_backfill", reconstructable_kwargs={
-        "base_url": base_url, "workdir": str(workdir), "page": page}, reconstructor_working_directory=str(HERE))
+        "base_url": base_url, "workdir": str(workdir), "page": page, "per_step": per_step},
+        reconstructor_working_directory=str(HERE))
     (workdir / "dagster").mkdir()
     with DagsterInstance.local_temp(str(workdir / "dagster")) as instance:
         cpu, started = cpu_seconds(), time.perf_counter()
@@ -116,6 +119,8 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--forkserver", action="store_true", help="also run the workers from a forkserver")
+    parser.add_argument("--per-step", type=int, default=0,
+                        help="also run each multiprocess way with this many partitions per step")
     parser.add_argument("--size", type=int, default=9000, help="records (about one an hour: 9000 covers a year)")
     parser.add_argument("--page", type=int, default=50, help="records per page")
     args = parser.parse_args()
@@ -128,6 +133,7 @@ def main() -> None:
     from restloom.testing import serve
 
     ways = ["in-process", "spawn", *(["forkserver"] if args.forkserver else [])]
+    ways += [f"{way}/{args.per_step}" for way in ways[1:] if args.per_step > 1]
     with serve("generic", size=args.size, seed=5, latency_ms=args.latency_ms) as api, \
             tempfile.TemporaryDirectory() as tmp:
         os.environ["DLT_DATA_DIR"] = str(Path(tmp) / "dlt")
@@ -138,11 +144,11 @@ def main() -> None:
         for round_ in range(args.rounds):
             for way in ways:
                 api.clear_requests()
-                got = run(way, args.processes, Path(tmp) / f"{way}-{round_}", api.base_url, args.page)
+                got = run(way, args.processes, Path(tmp) / f"{way.replace('/', '-')}-{round_}", api.base_url, args.page)
                 assert got["rows"] == (truth, truth), got
                 results[way].append(got)
-                cpu = "  n/a" if way == "forkserver" else f"{got['cpu']:5.1f}"  # forked workers are not ours
-                print(f"round {round_ + 1} {way:>10}: {got['seconds']:5.1f} s wall, {cpu} s CPU, "
+                cpu = "  n/a" if way.startswith("forkserver") else f"{got['cpu']:5.1f}"  # forked workers are not ours
+                print(f"round {round_ + 1} {way:>12}: {got['seconds']:5.1f} s wall, {cpu} s CPU, "
                       f"{len(api.requests)} requests; per step: worker start {got['worker_start']:.1f} s, "
                       f"step {got['step']:.1f} s (restloom {got['restloom']:.1f} s)")
     _summary(results, ways)
@@ -151,7 +157,7 @@ def main() -> None:
 def _summary(results: dict[str, list[dict[str, Any]]], ways: list[str]) -> None:
     for way in ways:
         walls = [r["seconds"] for r in results[way]]
-        print(f"{way:>10}: {min(walls):.1f}-{max(walls):.1f} s")
+        print(f"{way:>12}: {min(walls):.1f}-{max(walls):.1f} s")
     base = results["in-process"]
     for way in ways[1:]:
         ratios = [b["seconds"] / r["seconds"] for b, r in zip(base, results[way], strict=True)]
