@@ -64,9 +64,16 @@ def _backfill(api: SimulatedAPI, instance: Any, resource: RestloomResource, *, f
         reconstructor_working_directory=str(ROOT))
     with execute_job(job, instance=instance, run_config=backfill_run_config(4, forkserver=forkserver),
                      raise_on_error=False) as result:
-        failures = {event.step_key: event.step_failure_data.user_failure_data.description
+        failures = {event.step_key: _reason(event.step_failure_data)
                     for event in result.get_step_failure_events()}
         return result.success, failures, result.dagster_run.run_id
+
+
+def _reason(failure: Any) -> str:
+    """What failed a step: a ``Failure``'s description, else the error's message."""
+    if failure.user_failure_data is not None:
+        return str(failure.user_failure_data.description)
+    return str(failure.error.message if failure.error else "no error")
 
 
 def _truth(api: SimulatedAPI, skip: str | None = None) -> list[dict[str, Any]]:
