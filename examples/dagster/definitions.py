@@ -12,23 +12,28 @@ Against the simulated APIs (each `restloom mock serve NAME` prints its base URL 
     dagster asset materialize -m examples.dagster.definitions --select 'key:opsgenie/alert*' --partition 2024-05-31
     dagster asset materialize -m examples.dagster.definitions \
         --select 'zendesk_talk/calls,zendesk_talk/call_legs' --partition 2024-05-31
+    dagster job execute -m examples.dagster.definitions -j opsgenie_backfill   # 7 days, a step (process) each
 
 (run from the repository's root). The tables land in ``restloom_dagster.duckdb`` (``RESTLOOM_DUCKDB``),
 datasets ``opsgenie_data`` and ``zendesk_talk_data``.
 
 Without the base URL variables the connectors' real base URLs are used. The incremental resources (Zendesk's
 call and leg exports, Opsgenie's alerts with their recipients and logs) are partitioned by day, each day
-loading exactly its window; the other resources are one unpartitioned asset per connector. Every
-materialization of a connector runs in its pool, so parallel days of one API share a concurrency cap.
+loading exactly its window (``opsgenie_backfill`` loads the alert days 2024-05-25 to 2024-05-31 in one run,
+a step per day on Dagster's multiprocess executor); the other resources are one unpartitioned asset per
+connector. Every materialization of a connector runs in its pool, so parallel days of one API share a
+concurrency cap.
 """
 
 import os
 
 from dagster import DailyPartitionsDefinition, Definitions
 
-from restloom.dagster import RestloomResource, restloom_assets
+from restloom.dagster import RestloomResource, backfill_job, restloom_assets
 
 DAYS = DailyPartitionsDefinition(start_date="2024-05-25")
+RESTLOOM = RestloomResource(duckdb_path=os.environ.get("RESTLOOM_DUCKDB", "restloom_dagster.duckdb"),
+                            dataset_name=os.environ.get("RESTLOOM_DATASET"))
 
 defs = Definitions(
     assets=[
@@ -37,6 +42,7 @@ defs = Definitions(
         *restloom_assets("opsgenie", base_url=os.environ.get("OPSGENIE_BASE_URL"), partitions_def=DAYS,
                          pool="opsgenie"),
     ],
-    resources={"restloom": RestloomResource(duckdb_path=os.environ.get("RESTLOOM_DUCKDB", "restloom_dagster.duckdb"),
-                                            dataset_name=os.environ.get("RESTLOOM_DATASET"))},
+    jobs=[backfill_job("opsgenie", base_url=os.environ.get("OPSGENIE_BASE_URL"), partitions_def=DAYS,
+                       restloom=RESTLOOM, start="2024-05-25", end="2024-05-31", pool="opsgenie")],
+    resources={"restloom": RESTLOOM},
 )

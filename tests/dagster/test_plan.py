@@ -76,7 +76,7 @@ def test_config_sources_and_tenant_overrides(tmp_path: Path) -> None:
 
 
 def test_the_example_definitions_load() -> None:
-    """examples/dagster/definitions.py: both connectors, windowed and not, each in its pool."""
+    """examples/dagster/definitions.py: both connectors, windowed and not, each in its pool; the backfill job."""
     import runpy
 
     defs = runpy.run_path(str(ROOT / "examples" / "dagster" / "definitions.py"))["defs"]
@@ -87,3 +87,5 @@ def test_the_example_definitions_load() -> None:
     pools = {a.node_def.name: a.node_def.pool for a in repository.assets_defs_by_key.values()}
     assert pools == {"zendesk_talk": "zendesk_talk", "zendesk_talk_windows": "zendesk_talk",
                      "opsgenie": "opsgenie", "opsgenie_windows": "opsgenie"}
+    backfill = repository.get_job("opsgenie_backfill")
+    assert [node.name for node in backfill.nodes] == ["opsgenie_partitions", "opsgenie_window"]

@@ -32,6 +32,16 @@ def test_scheduled_status_faults_hit_the_nth_request(simulated_api: Any, session
         ("/cases", 200, None), ("/cases", 503, "503"), ("/cases", 500, "500"), ("/accounts", 200, None)]
 
 
+def test_rate_faults_limited_to_a_query(simulated_api: Any, session: requests.Session) -> None:
+    """``query`` limits rate faults to the requests asking those values: one window fails, the others answer."""
+    plan = FaultPlan(rate=1.0, kinds=("503",), paths=("/cases",), query={"page": "2", "per": "1"})
+    api = simulated_api("persona", size=3, faults=plan)
+    session.headers.update(auth_headers(api))
+    targets = ("cases?page=1&per=1", "cases?page=2&per=1", "cases?page=2", "accounts?page=2&per=1")
+    assert [session.get(f"{api.base_url}/{t}").status_code for t in targets] == [200, 503, 200, 200]
+    assert [r.fault for r in api.requests] == [None, "503", None, None]
+
+
 def test_faulted_request_does_not_advance(simulated_api: Any, session: requests.Session) -> None:
     """The same request retried after a fault gets the normal answer."""
     api = simulated_api("persona", size=3, faults=FaultPlan(schedule={1: "502"}))

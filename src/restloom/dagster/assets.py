@@ -12,7 +12,7 @@ A resource that fails fails its asset alone: the assets of the resources that lo
 (Dagster keeps the materializations reported before the failure; the failed assets have none).
 """
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,7 +40,7 @@ TIME, TENANT = "time", "tenant"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Group:
+class Group:
     """What one multi_asset runs: the source, its resources by asset key, how partition keys read."""
 
     source: Loaded
@@ -89,6 +89,30 @@ def restloom_assets(config: Any, *, name: str | None = None, base_url: str | Non
     as ``{"secret": NAME}``). ``pool``: the Dagster pool every materialization runs in (a concurrency cap
     shared by the partitions of one API). ``group_name``: default the source's name.
     """
+    return [_multi_asset(part.plan, part.specs, name=part.name, description=part.plan.source.description,
+                         partitions=part.partitions, pool=pool)
+            for part in asset_groups(config, name=name, base_url=base_url, resources=resources,
+                                     partitions_def=partitions_def, tenants=tenants, tenant_config=tenant_config,
+                                     group_name=group_name, key_prefix=key_prefix)]
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One multi_asset to build: its node name, what it runs, its asset specs and partitioning."""
+
+    name: str
+    plan: Group
+    specs: list[AssetSpec]
+    partitions: PartitionsDefinition | None
+
+
+def asset_groups(config: Any, *, name: str | None = None, base_url: str | None = None,
+                 resources: Sequence[str] | None = None,
+                 partitions_def: TimeWindowPartitionsDefinition | None = None,
+                 tenants: PartitionsDefinition | None = None, tenant_config: TenantConfig | None = None,
+                 group_name: str | None = None, key_prefix: Sequence[str] | None = None) -> list[Part]:
+    """The multi_assets of ``restloom_assets`` before they are built: the unpartitioned (or tenant) one and
+    the windowed one (named ``<source>_windows``), each present only when it has resources."""
     source = load_raw(config, name)
     parsed = parse_raw(merged(source.raw, {"client": {"base_url": base_url}}) if base_url else source.raw)
     chosen = _chosen(parsed, resources)
@@ -100,19 +124,18 @@ def restloom_assets(config: Any, *, name: str | None = None, base_url: str | Non
         bounded(parsed, now, now)
     parts = [("", [s for s in chosen if s.name not in driven], tenants),
              ("_windows", [s for s in chosen if s.name in driven], _combined(partitions_def, tenants))]
-    assets = []
+    built = []
     for suffix, specs, partitions in parts:
         if not specs:
             continue
         keys = {AssetKey([*prefix, spec.name]): spec.name for spec in specs}
-        plan = _Group(source=source, base_url=base_url, keys=keys, time=partitions_def if suffix else None,
-                      tenants=tenants, tenant_config=tenant_config)
+        plan = Group(source=source, base_url=base_url, keys=keys, time=partitions_def if suffix else None,
+                     tenants=tenants, tenant_config=tenant_config)
         asset_specs = [AssetSpec(key, description=_describe(spec), group_name=group,
                                  deps=[AssetKey([*prefix, spec.parent])] if spec.parent in parsed_names(parsed)
                                  else []) for key, spec in zip(keys, specs, strict=True)]
-        assets.append(_multi_asset(plan, asset_specs, name=f"{safe_name(source.name)}{suffix}",
-                                   description=source.description, partitions=partitions, pool=pool))
-    return assets
+        built.append(Part(f"{safe_name(source.name)}{suffix}", plan, asset_specs, partitions))
+    return built
 
 
 def parsed_names(config: Config) -> set[str]:
@@ -154,7 +177,7 @@ def _disposition(spec: ResourceSpec) -> str:
     return str(value.get("disposition", value)) if isinstance(value, Mapping) else str(value)
 
 
-def _multi_asset(plan: _Group, specs: list[AssetSpec], *, name: str, description: str | None,
+def _multi_asset(plan: Group, specs: list[AssetSpec], *, name: str, description: str | None,
                  partitions: PartitionsDefinition | None, pool: str | None) -> AssetsDefinition:
     @multi_asset(specs=specs, name=name, description=description, can_subset=True, partitions_def=partitions,
                  pool=pool)
@@ -165,18 +188,28 @@ def _multi_asset(plan: _Group, specs: list[AssetSpec], *, name: str, description
 
 
 def _materialize(context: AssetExecutionContext, restloom: RestloomResource,
-                 plan: _Group) -> Iterator[MaterializeResult]:
+                 plan: Group) -> Iterator[MaterializeResult]:
     """One restloom sync of the selected resources; a result per loaded resource, then a Failure if any failed."""
     window, tenant, key = plan.partition(context)
     names = [n for k, n in plan.keys.items() if k in context.selected_asset_keys]
+    for asset_key, metadata in sync_group(plan, restloom, names, window=window, tenant=tenant, key=key,
+                                          log=context.log.info):
+        yield MaterializeResult(asset_key=asset_key, metadata=metadata)
+
+
+def sync_group(plan: Group, restloom: RestloomResource, names: Sequence[str], *, window: Any, tenant: str | None,
+               key: str | None, log: Callable[[str], Any]) -> Iterator[tuple[AssetKey, dict[str, Any]]]:
+    """One restloom sync of ``names`` for one partition (window, tenant, key; Nones where unpartitioned)
+    through its own pipeline: (asset key, metadata) per loaded resource, then a ``Failure`` naming each
+    failed resource with restloom's reason. What an asset and a backfill step run alike."""
     try:
         config = plan.config(tenant, window)
     except ConfigError as exc:
         raise Failure(description=f"restloom config: {exc}") from exc
     source = safe_name(plan.source.name)
     pipeline = f"{source}__{safe_name(key)}" if key else source
-    context.log.info(f"restloom: {', '.join(names)} through pipeline {pipeline}")
-    result = restloom.sync(config, source=source, pipeline_name=pipeline, resources=names, tenant=tenant)
+    log(f"restloom: {', '.join(names)} through pipeline {pipeline}")
+    result = restloom.sync(config, source=source, pipeline_name=pipeline, resources=list(names), tenant=tenant)
     window_meta = {"window_start": window.start.isoformat(), "window_end": window.end.isoformat()} if window else {}
     failed = {}
     for asset_key, resource in plan.keys.items():
@@ -186,8 +219,7 @@ def _materialize(context: AssetExecutionContext, restloom: RestloomResource,
         if stats.status == "failed":
             failed[resource] = stats.error or "failed"
             continue
-        yield MaterializeResult(asset_key=asset_key, metadata={**_metadata(result, resource, pipeline),
-                                                               **window_meta})
+        yield asset_key, {**_metadata(result, resource, pipeline), **window_meta}
     if failed:
         reasons = "; ".join(f"{resource}: {error}" for resource, error in failed.items())
         raise Failure(description=f"restloom: {len(failed)} resource(s) failed: {reasons}",

@@ -4,7 +4,8 @@ A ``FaultPlan`` picks faults in two ways, both deterministic:
 
 * by rate: request number ``n`` (1-based, over all requests the server saw) draws from
   ``random.Random(f"{seed}:{n}")``; ``rate`` + ``kinds`` spreads one rate evenly over the kinds,
-  ``rates`` gives each fault its own rate. ``paths`` limits rate faults to those paths.
+  ``rates`` gives each fault its own rate. ``paths`` limits rate faults to those paths, ``query`` to
+  requests whose query has those values (``{"since": "2023-09-01T00:00:00Z"}``: one window of many).
 * by schedule: ``{7: fault}`` is the 7th request overall, ``{("/accounts", 2): fault}`` the 2nd request
   to that path (query ignored). A schedule entry wins over the rate.
 
@@ -67,6 +68,7 @@ class FaultPlan:
     seed: int = 0
     schedule: Mapping[ScheduleKey, Fault | str] = field(default_factory=dict)
     paths: tuple[str, ...] | None = None
+    query: Mapping[str, str] | None = None
 
     def weighted(self) -> tuple[tuple[Fault, float], ...]:
         """Every rate-picked fault with its own rate."""
@@ -74,12 +76,14 @@ class FaultPlan:
         pairs.extend((parse_fault(k), r) for k, r in self.rates)
         return tuple(pairs)
 
-    def pick(self, *, path: str, overall: int, per_path: int) -> Fault | None:
-        """The fault for request number ``overall`` (the ``per_path``-th to ``path``), or None."""
+    def pick(self, *, path: str, overall: int, per_path: int, query: Mapping[str, str] | None = None) -> Fault | None:
+        """The fault for request number ``overall`` (the ``per_path``-th to ``path``, asking ``query``), or None."""
         scheduled = self.schedule.get(overall) or self.schedule.get((path, per_path))
         if scheduled is not None:
             return parse_fault(scheduled)
         if self.paths is not None and path not in self.paths:
+            return None
+        if self.query is not None and any((query or {}).get(k) != v for k, v in self.query.items()):
             return None
         weighted = self.weighted()
         if not weighted:

@@ -79,7 +79,8 @@ class Simulation:
         if auth in ("none", "invalid"):
             response: Response | None = error(401, "missing or invalid credentials")
         else:
-            fault = self.faults.pick(path=path, overall=overall, per_path=per_path) if self.faults else None
+            fault = (self.faults.pick(path=path, overall=overall, per_path=per_path, query=request.query)
+                     if self.faults else None)
             response = self._answer(request, fault)
         status = response.status if response is not None else 0
         self.log.append(RequestRecord(method=method, path=path, query=dict(pairs), query_pairs=list(pairs),
