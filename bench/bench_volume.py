@@ -2,7 +2,7 @@
 
 The API is ``bench/volume_server.py`` (pre-rendered JSON pages of 100 records, 16 fields, two nested
 objects and a list; cursor pagination) in a process of its own. Every sync runs in a fresh subprocess whose
-wall time and peak RSS (``os.wait4``'s rusage of that child) are measured; each round runs the three systems
+wall time, CPU time and peak RSS (``os.wait4``'s rusage of that child) are measured; each round runs the three systems
 one after the other, so a machine that is busy slows them alike. After each run the row counts in its
 DuckDB file are checked (N records, 2N list items). Systems:
 
@@ -73,7 +73,8 @@ def measure(command: list[str], env: dict[str, str]) -> dict:
         lines = out.read().strip().splitlines()
         if process.returncode != 0 or not lines:
             raise SystemExit(f"{command[3]} failed ({process.returncode}):\n{err.read()[-3000:]}")
-    return {"seconds": seconds, "peak_mib": usage.ru_maxrss / 1024, **json.loads(lines[-1])}
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024,
+            **json.loads(lines[-1])}
 
 
 def count_rows(database: Path) -> tuple[int, int]:
@@ -112,13 +113,14 @@ def _range(values: list[float], fmt: str) -> str:
 def report(records: int, phase: str, results: dict[str, list[dict]]) -> None:
     """Per system: wall and peak RSS min-max over the rounds, and the paired per-round ratios to restloom."""
     print(f"\n{records:,} records, {phase} ({len(results['restloom'])} rounds)")
-    print(f"  {'system':<9} {'wall s':>13} {'peak MiB':>13} {'wall / restloom':>17} {'peak / restloom':>17}")
+    print(f"  {'system':<9} {'wall s':>13} {'CPU s':>13} {'peak MiB':>13} {'wall / restloom':>17} "
+          f"{'peak / restloom':>17}")
     base = results["restloom"]
     for system, runs in results.items():
-        walls, peaks = [r["seconds"] for r in runs], [r["peak_mib"] for r in runs]
+        walls, peaks, cpus = [r["seconds"] for r in runs], [r["peak_mib"] for r in runs], [r["cpu"] for r in runs]
         wall_ratio = [r["seconds"] / b["seconds"] for r, b in zip(runs, base, strict=True)]
         peak_ratio = [r["peak_mib"] / b["peak_mib"] for r, b in zip(runs, base, strict=True)]
-        print(f"  {system:<9} {_range(walls, '.1f'):>13} {_range(peaks, '.0f'):>13} "
+        print(f"  {system:<9} {_range(walls, '.1f'):>13} {_range(cpus, '.1f'):>13} {_range(peaks, '.0f'):>13} "
               f"{_range(wall_ratio, '.2f'):>17} {_range(peak_ratio, '.2f'):>17}")
         for run in runs:
             if run.get("steps"):

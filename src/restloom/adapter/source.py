@@ -282,6 +282,9 @@ def _row_items(batches: Iterable[Batch], cursors: ParentCursors | None = None) -
             yield rows
 
 
+READY_WAIT = 0.005  # seconds a columnar resource waits for its next page before it lets dlt go on
+
+
 def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None) -> Iterator[Any]:
     """Pages as Arrow tables, many pages at a time (up to ``chunk_rows()`` records: dlt's extractor and the
     vectorised lane do a fixed amount of work per table, so fewer, larger tables cost less). While the next
@@ -295,7 +298,7 @@ def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None
         held = sum(len(b.rows) for b in chunk)
         batch, ended = None, False
         if held < limit:
-            if not stream.ready():
+            if not stream.ready(wait=READY_WAIT):
                 yield None
                 continue
             batch = next(stream, None)

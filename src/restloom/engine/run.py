@@ -94,16 +94,16 @@ class Stream(Iterator[Batch]):
     """The batches of one resource (or of one parent page's children); ``outcome`` once exhausted."""
 
     def __init__(self, batches: Generator[Batch, None, Outcome], *,
-                 at_hand: Callable[[], bool] | None = None) -> None:
+                 at_hand: Callable[[float], bool] | None = None) -> None:
         self._batches = batches
         self._at_hand = at_hand
         self.outcome: Outcome | None = None
 
-    def ready(self) -> bool:
-        """True when the next batch (or the end) is already fetched: a consumer that gathers batches hands on
-        what it holds rather than wait for the network (and so keep the other resources waiting too). True
-        when unknown."""
-        return self._at_hand is None or self._at_hand()
+    def ready(self, wait: float = 0.0) -> bool:
+        """True when the next batch (or the end) is fetched, waiting up to ``wait`` seconds for it: a consumer
+        that gathers batches does other work rather than wait for the network (and so keep the other
+        resources waiting too). True when unknown."""
+        return self._at_hand is None or self._at_hand(wait)
 
     def __iter__(self) -> Stream:
         return self
@@ -285,7 +285,8 @@ class Run:
     def pages(self, spec: ResourceSpec, window: Window = NO_WINDOW) -> Stream:
         """The pages of a top-level resource, fetched ahead on a thread of its own; failures contained."""
         queues: list[queue.Queue[Any]] = []
-        return Stream(self._top_level(spec, window, queues), at_hand=lambda: not queues or not queues[0].empty())
+        return Stream(self._top_level(spec, window, queues),
+                      at_hand=lambda wait: not queues or _filled(queues[0], wait))
 
     def child_pages(self, spec: ResourceSpec, parent_page: list[Any], window: Windows = NO_WINDOW) -> Stream:
         """The children of one parent page, fetched concurrently, yielded in parent order, one batch per
@@ -390,6 +391,15 @@ class Run:
             self.shared[spec.name].finish(spec.name)
         self.report.finish(spec.name, error=message)
         return Outcome("failed", message)
+
+
+def _filled(pages: queue.Queue[Any], wait: float) -> bool:
+    """Whether ``pages`` holds an item, waiting up to ``wait`` seconds for one without taking it (on the
+    queue's own ``not_empty`` condition, which ``put`` notifies)."""
+    with pages.not_empty:
+        if not pages._qsize() and wait > 0:
+            pages.not_empty.wait(wait)
+        return bool(pages._qsize())
 
 
 def prefetch(make: Callable[[], Iterator[list[Any]]], *, depth: int = PREFETCH_PAGES,
