@@ -49,7 +49,7 @@ def _loaded_files(pipelines_dir: Path) -> dict[str, bytes]:
 
 
 def test_duckdb_runs_the_load_with_bounded_memory_and_threads(tmp_path: Path) -> None:
-    """The connection dlt loads through gets memory_limit 256 MB, 2 threads, insertion order not preserved."""
+    """The connection dlt loads through gets memory_limit 160 MB, 2 threads, insertion order not preserved."""
     with duckdb.connect(str(tmp_path / "own.duckdb")) as conn:
         before = conn.execute(SETTINGS).fetchone()
         landed = _sync_into(conn, tmp_path)
@@ -57,7 +57,7 @@ def test_duckdb_runs_the_load_with_bounded_memory_and_threads(tmp_path: Path) ->
     assert landed == 15
     assert before is not None
     assert before[2] is True
-    assert after == ("244.1 MiB", 2, False)
+    assert after == ("152.5 MiB", 2, False)
 
 
 def test_the_users_dlt_config_wins_over_restlooms_duckdb_defaults(tmp_path: Path,
