@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,14 +115,14 @@ def report(records: int, phase: str, results: dict[str, list[dict]]) -> None:
     """Per system: wall and peak RSS min-max over the rounds, and the paired per-round ratios to restloom."""
     print(f"\n{records:,} records, {phase} ({len(results['restloom'])} rounds)")
     print(f"  {'system':<9} {'wall s':>13} {'CPU s':>13} {'peak MiB':>13} {'wall / restloom':>17} "
-          f"{'peak / restloom':>17}")
+          f"{'median':>7} {'peak / restloom':>17}")
     base = results["restloom"]
     for system, runs in results.items():
         walls, peaks, cpus = [r["seconds"] for r in runs], [r["peak_mib"] for r in runs], [r["cpu"] for r in runs]
         wall_ratio = [r["seconds"] / b["seconds"] for r, b in zip(runs, base, strict=True)]
         peak_ratio = [r["peak_mib"] / b["peak_mib"] for r, b in zip(runs, base, strict=True)]
         print(f"  {system:<9} {_range(walls, '.1f'):>13} {_range(cpus, '.1f'):>13} {_range(peaks, '.0f'):>13} "
-              f"{_range(wall_ratio, '.2f'):>17} {_range(peak_ratio, '.2f'):>17}")
+              f"{_range(wall_ratio, '.2f'):>17} {statistics.median(wall_ratio):>7.2f} {_range(peak_ratio, '.2f'):>17}")
         for run in runs:
             if run.get("steps"):
                 steps = ", ".join(f"{k} {v['peak_mib']:.0f} MiB/{v['seconds']:.1f} s" for k, v in run["steps"].items())
