@@ -92,12 +92,13 @@ def _py_timestamps(name: str, values: list[Any], kinds: set[type]) -> pa.Array:
     """ISO 8601 strings of the one form both parsers read alike go through one Arrow cast (the instant is
     the same: UTC, microseconds); any other value takes dlt's coercion (pendulum), one by one."""
     if kinds == {str}:
-        strings = pa.array(values, pa.string())
-        if pc.all(pc.match_substring_regex(strings, _ISO)).as_py() is not False:
-            try:
-                return pc.cast(strings, ARROW_TYPES["timestamp"])
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                pass
+        stamps = _iso_cast(pa.array(values, pa.string()))
+        if stamps is not None:
+            return stamps
+    return _timestamps_one_by_one(name, values)
+
+
+def _timestamps_one_by_one(name: str, values: list[Any]) -> pa.Array:
     coerced = [None if v is None else _coerce_one(name, "timestamp", v) for v in values]
     return pa.array(coerced, ARROW_TYPES["timestamp"])
 
@@ -131,8 +132,7 @@ def arrow_array(column: Mapping[str, Any], values: pa.Array) -> pa.Array:
             raise NotColumnar(f"column {column['name']}: a double in a bigint column (a variant column)") from None
     if data_type == "timestamp" and pa.types.is_string(kind):
         stamps = _iso_cast(values)
-        if stamps is not None:
-            return stamps
+        return stamps if stamps is not None else _timestamps_one_by_one(column["name"], values.to_pylist())
     if pa.types.is_floating(kind):
         raise NotColumnar(f"column {column['name']}: numbers in a {data_type} column")
     return py_array(column, values.to_pylist())

@@ -293,9 +293,8 @@ def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None
     rows, and so does the rest of the stream; the report says from which page and why."""
     limit = chunk_rows()
     chunk: list[Batch] = []
-    pages = 0
+    pages = held = 0
     while True:
-        held = sum(len(b.rows) for b in chunk)
         batch, ended = None, False
         if held < limit:
             if not stream.ready(wait=READY_WAIT):
@@ -316,12 +315,13 @@ def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None
                 return
             _note_lane(report, columnar)
             yield from items
-            chunk = []
+            chunk, held = [], 0
         if ended:
             return
         if batch is not None:
             pages += 1
             chunk.append(batch)
+            held += len(batch.rows)
 
 
 def _note_lane(report: RunReport | None, columnar: Columnar) -> None:

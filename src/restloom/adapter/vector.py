@@ -202,12 +202,14 @@ def _order(normalizer: DataItemNormalizer, level: _Level,
 
 
 def _digger(level: _Level, row: int, keys: tuple[str, ...]) -> Callable[[], Any]:
-    def dig() -> Any:
-        value = level.origin(row)
-        for key in keys:
-            value = value[key]
-        return value
-    return dig
+    return lambda: _dig(level.origin(row), keys)
+
+
+def _dig(value: Any, keys: tuple[str, ...]) -> Any:
+    """The value under ``keys`` (object by object) of a record or list element."""
+    for key in keys:
+        value = value[key]
+    return value
 
 
 def _nested(normalizer: DataItemNormalizer, parent: _Level, ident: tuple[str, ...], lists: pa.Array,
@@ -248,10 +250,7 @@ def _nested(normalizer: DataItemNormalizer, parent: _Level, ident: tuple[str, ..
 
 
 def _element(parent: _Level, row: int, keys: tuple[str, ...], position: int) -> Any:
-    value = parent.origin(row)
-    for key in keys:
-        value = value[key]
-    return value[position]
+    return _dig(parent.origin(row), keys)[position]
 
 
 def _rank(normalizer: DataItemNormalizer, parent: _Level, row: int, ident: tuple[str, ...]) -> int:
