@@ -107,8 +107,7 @@ class ParentCursors:
             state = {}
         return cls(spec, state)
 
-    def _cursor(self, record: Mapping[str, Any]) -> ParentCursor:
-        key = parent_key(self._spec, record)
+    def _cursor(self, key: str) -> ParentCursor:
         cursor = self._open.get(key)
         if cursor is None:
             cursor = ParentCursor(self._incremental, self._entries.get(key), resource=self._spec.name,
@@ -118,15 +117,14 @@ class ParentCursors:
 
     def window(self, record: Mapping[str, Any]) -> Window:
         """The request window of one parent record."""
-        cursor = self._cursor(record)
+        cursor = self._cursor(parent_key(self._spec, record))
         return Window(params=window_params(self._incremental, cursor),
                       placeholders=window_placeholders(self._incremental, cursor))
 
     def take(self, record: Mapping[str, Any], rows: list[Any]) -> list[Any]:
         """The rows of one parent inside its window; its entry advances past them."""
         key = parent_key(self._spec, record)
-        cursor = self._cursor(record)
-        kept, entry = cursor.filter(rows)
+        kept, entry = self._cursor(key).filter(rows)
         self._open.pop(key, None)
         if entry is not None:
             self._entries[key] = entry

@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from restloom.config.models import IncrementalSpec, StepSpec
-from restloom.config.steps import point
+from restloom.config.steps import StepKind, point
 
 PROGRESS_KEY = "restloom_step"
 
@@ -50,13 +50,14 @@ def _step(spec: IncrementalSpec) -> StepSpec:
     return spec.step
 
 
-def written_like(spec: IncrementalSpec, value: float) -> Any:
-    """A point (see ``restloom.config.steps.point``) written as the config writes ``initial_value``."""
-    step, initial = _step(spec), spec.initial_value
-    if step.kind in ("epoch", "number"):
+def written_like(spec: IncrementalSpec, value: float, *, kind: StepKind | None = None) -> Any:
+    """A point (see ``restloom.config.steps.point``) written as the config writes ``initial_value``;
+    ``kind``: the cursor's kind when the incremental has no step to say it (a time partition's bounds)."""
+    kind, initial = kind or _step(spec).kind, spec.initial_value
+    if kind in ("epoch", "number"):
         return int(value) if isinstance(initial, int) and float(value).is_integer() else value
     moment = datetime.fromtimestamp(round(value, 6), tz=UTC)
-    if step.kind == "date":
+    if kind == "date":
         return moment.date() if isinstance(initial, date) else moment.date().isoformat()
     if isinstance(initial, datetime):
         return moment if initial.tzinfo else moment.replace(tzinfo=None)
@@ -139,7 +140,7 @@ def describe_plan(spec: IncrementalSpec, now: datetime) -> str:
     until = "end_value" if spec.end_value is not None else "now"
     if count == 0:
         return f"step {step.text}: no windows ({spec.initial_value} is not before {until})"
-    first_end = written_like(spec, min(start + step.size, end)) if start + step.size < end else end_written
+    first_end = written_like(spec, start + step.size) if start + step.size < end else end_written
     last_start = written_like(spec, start + (count - 1) * step.size)
     return (f"step {step.text}: {count} window{'s' if count > 1 else ''} up to {until}, first "
             f"{spec.initial_value} .. {first_end}, last {last_start} .. {end_written}; then an ordinary incremental")

@@ -99,12 +99,8 @@ def windows_pending(config: Config, report: RunReport, selected: set[str], done_
     stepping = {spec.name for spec in config.resources if spec.name in selected
                 and spec.endpoint.incremental is not None and spec.endpoint.incremental.step is not None
                 and report.stats(spec.name).windows_left}
-    parents = {spec.name: spec.parent for spec in config.resources}
-
-    def under(name: str | None, depth: int = 0) -> bool:
-        return name is not None and depth <= len(parents) and (name in stepping or under(parents.get(name), depth + 1))
-
-    names = [spec.name for spec in config.resources if spec.name in selected and under(spec.name)]
+    below = config.with_descendants(stepping)
+    names = [spec.name for spec in config.resources if spec.name in selected and spec.name in below]
     return [] if any(stats.name in names for stats in report.failed) else names
 
 

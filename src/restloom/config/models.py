@@ -250,6 +250,15 @@ class Config:
     resolved: bool = False
     secret_values: frozenset[str] = frozenset()
 
+    def with_descendants(self, roots: set[str]) -> set[str]:
+        """The resources named in ``roots`` and every resource below one of them (children, grandchildren)."""
+        parents = {spec.name: spec.parent for spec in self.resources}
+
+        def under(name: str | None, depth: int = 0) -> bool:  # depth: a parent cycle cannot recurse forever
+            return name is not None and depth <= len(parents) and (name in roots or under(parents.get(name), depth + 1))
+
+        return {spec.name for spec in self.resources if under(spec.name)}
+
     def with_base_url(self, base_url: str | None) -> Config:
         """The config with the client's base URL replaced (``--base-url``); unchanged when None.
         A password in the new URL's userinfo is a secret of the run."""

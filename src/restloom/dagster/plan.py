@@ -24,7 +24,7 @@ from restloom.catalog import catalog_names, catalog_raw, catalog_text
 from restloom.config import load_file, parse
 from restloom.config.files import mark_secrets
 from restloom.config.issues import named_path
-from restloom.config.models import Config, IncrementalSpec, ResourceSpec, RetryPolicy, StepSpec
+from restloom.config.models import Config, IncrementalSpec, ResourceSpec, RetryPolicy
 from restloom.config.paginators import default_paginator_registry
 from restloom.config.steps import cursor_kind
 from restloom.errors import ConfigError, ConfigIssue
@@ -87,14 +87,7 @@ def parse_raw(raw: Mapping[str, Any]) -> Config:
 
 def windowed(config: Config) -> set[str]:
     """The resources a time partition drives: each incremental one, and every descendant of one."""
-    parents = {spec.name: spec.parent for spec in config.resources}
-    incremental = {spec.name for spec in config.resources if spec.endpoint.incremental is not None}
-
-    def under(name: str | None, depth: int = 0) -> bool:
-        return name is not None and depth <= len(parents) and (name in incremental or under(parents.get(name),
-                                                                                              depth + 1))
-
-    return {spec.name for spec in config.resources if under(spec.name)}
+    return config.with_descendants({spec.name for spec in config.resources if spec.endpoint.incremental is not None})
 
 
 def written(spec: IncrementalSpec, moment: datetime, where: str) -> Any:
@@ -107,7 +100,7 @@ def written(spec: IncrementalSpec, moment: datetime, where: str) -> Any:
     seconds = moment.astimezone(UTC).timestamp()
     if kind == "epoch" and spec.cursor_format == "epoch_ms":
         seconds *= 1000
-    return written_like(dataclasses.replace(spec, step=StepSpec(text="", size=1.0, kind=kind, path="")), seconds)
+    return written_like(spec, seconds, kind=kind)
 
 
 def bounded(config: Config, start: datetime, end: datetime) -> Config:

@@ -140,7 +140,7 @@ def _fetch(source: PageSource, request: Request, actions: ResponseActions) -> Pa
     outbound = _outbound(source, request)
     if source.shared is None:
         return _send(source, request, outbound, actions)
-    key = fingerprint(source.fetcher.session.prepare_request(outbound))
+    key = fingerprint(source.fetcher.prepare(outbound))
     page, shared = source.shared.fetch(source.spec.name, key, lambda: _send(source, request, outbound, actions))
     if shared:
         source.report.count(source.spec.name, shared=1)

@@ -52,18 +52,12 @@ SHARED_PAGES = 32
 
 def share_groups(resources: Iterable[ResourceSpec]) -> list[tuple[str, ...]]:
     """The groups (two or more resource names, in config order) whose requests may be the same."""
-    groups: list[tuple[Any, list[str]]] = []
+    groups: dict[Any, list[str]] = {}  # signatures are nested tuples of hashable values; dicts keep config order
     for spec in resources:
         signature = _signature(spec)
-        if signature is None:
-            continue
-        for seen, names in groups:
-            if seen == signature:
-                names.append(spec.name)
-                break
-        else:
-            groups.append((signature, [spec.name]))
-    return [tuple(names) for _, names in groups if len(names) > 1]
+        if signature is not None:
+            groups.setdefault(signature, []).append(spec.name)
+    return [tuple(names) for names in groups.values() if len(names) > 1]
 
 
 def _signature(spec: ResourceSpec) -> Any:

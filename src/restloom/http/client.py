@@ -150,7 +150,7 @@ class Fetcher:
         self, request: requests.Request, *, resource: str, policy: RetryPolicy, attempt: int,
         actions: ResponseActions | None, timeouts: Timeouts,
     ) -> tuple[Page | None, Decision | None]:
-        prepared = self.session.prepare_request(self._netrc(request))
+        prepared = self.prepare(request)
         url = self.redactor.url(prepared.url or "")
         self.report.count(resource, requests=1)
         gate = self.limits.gate(origin(prepared.url or ""))
@@ -200,6 +200,10 @@ class Fetcher:
             response.close()
             raise DeadlineExceeded(passed)
         return response
+
+    def prepare(self, request: requests.Request) -> requests.PreparedRequest:
+        """``request`` as this fetcher sends it (the session's defaults, the host's ``.netrc`` credentials)."""
+        return self.session.prepare_request(self._netrc(request))
 
     def _netrc(self, request: requests.Request) -> requests.Request:
         """``request`` with the ``.netrc`` credentials of its host looked up once per origin: requests reads
