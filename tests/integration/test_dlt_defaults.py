@@ -3,6 +3,7 @@ and the user's own dlt config wins over each of them."""
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import os
@@ -139,3 +140,43 @@ def test_restloom_run_writes_uncompressed_files(tmp_path: Path) -> None:
     assert len(state) == 1
     assert files[state[0]] == b"INSERT"
     assert any(name.startswith("contacts.") and name.endswith(".parquet") for name in files)
+
+
+def _collector_during_sync(tmp_path: Path) -> tuple[list[tuple[tuple[int, int, int], int]], int]:
+    """What the collector looked like while a real sync's records went through a processing step, and the
+    rows landed."""
+    seen: list[tuple[tuple[int, int, int], int]] = []
+
+    def look(record: dict[str, Any]) -> dict[str, Any]:
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        return record
+
+    with serve("yousign", size=15, seed=4) as api:
+        raw = _config(api)
+        raw["resources"][0]["processing_steps"] = [{"map": look}]
+        config = parse(raw, retry_base=RetryPolicy(wait_scale=0))
+        with duckdb.connect(str(tmp_path / "own.duckdb")) as conn:
+            result = sync(config, pipeline_name="collector", destination=dlt.destinations.duckdb(conn),
+                          dataset_name="data", pipelines_dir=str(tmp_path / "pipelines"))
+    assert result.ok, result.report.failed
+    return seen, result.landed["contacts"]
+
+
+def test_the_collector_is_eased_for_the_sync_and_restored_after(tmp_path: Path) -> None:
+    """While records flow the thresholds are raised and the objects alive at the start frozen; after the sync
+    both are as they were."""
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    seen, landed = _collector_during_sync(tmp_path)
+    assert landed == 15
+    assert len(seen) == 15
+    assert {threshold for threshold, _ in seen} == {(20_000, 20, 20)}
+    assert min(frozen for _, frozen in seen) > before[1] + 10_000  # dlt, pyarrow and DuckDB's objects at least
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_restloom_gc_ease_0_leaves_the_collector_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESTLOOM_GC_EASE", "0")
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    seen, landed = _collector_during_sync(tmp_path)
+    assert landed == 15
+    assert set(seen) == {before}

@@ -10,6 +10,7 @@ from typing import Any
 
 import dlt
 
+from restloom.adapter.collector import collector_eased
 from restloom.adapter.defaults import dlt_defaults
 from restloom.adapter.hooks import install_load_job_pause, step
 from restloom.adapter.lock import pipeline_lock
@@ -50,6 +51,7 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
     ``SyncResult.ok`` is False (``restloom run`` exits 1); ``report.raise_for_failures()`` raises.
     dlt runs with restloom's defaults (``adapter/defaults.py``: DuckDB's memory and threads bounded,
     uncompressed intermediate files, rotated files); any of them set in the user's dlt config wins.
+    Python's cyclic garbage collector is eased for the call (``adapter/collector.py``).
     The pipeline's lock is held for the whole call; another process running it raises ``PipelineBusy``.
     A stepped resource (``incremental.step``) loads one window per extract/normalize/load; the passes repeat
     for the stepped resources with windows left (and their children) until they are caught up or one fails.
@@ -61,8 +63,9 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
     report = report or RunReport()
     config = resolve(config)  # a parsed config is resolved here: its secrets are known to the run's redactor
     # the whole run, recovery included, holds the lock (adapter/lock.py) and runs with restloom's dlt defaults
-    # below the user's own dlt config (adapter/defaults.py: bounded memory at volume)
-    with pipeline_lock(pipeline_name, pipelines_dir), dlt_defaults():
+    # below the user's own dlt config (adapter/defaults.py: bounded memory at volume), with Python's collector
+    # eased (adapter/collector.py)
+    with pipeline_lock(pipeline_name, pipelines_dir), dlt_defaults(), collector_eased():
         pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
                                 dataset_name=dataset_name or f"{pipeline_name}_data",
                                 pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default
