@@ -219,3 +219,51 @@ def test_children_and_parallelized_resources(tmp_path: Path) -> None:
         "rows (parent of events)", "columnar", "columnar"]
     assert outcome.dlt.rows["events"]
     assert "items__events__hops__list" in outcome.dlt.linkage
+
+
+def _read_spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each chunk offered as JSON text was read from it (True) or inferred from the records again."""
+    from restloom.adapter import vector
+
+    read = vector._read_records
+    seen: list[bool] = []
+
+    def spy(texts: Any, known: Any) -> Any:
+        records = read(texts, known)
+        seen.append(records is not None)
+        return records
+
+    monkeypatch.setattr(vector, "_read_records", spy)
+    return seen
+
+
+LATE = {(14, "late"): "2024-06-30"}  # new on page 2; Arrow's JSON reader alone would make it a timestamp
+LATE_NESTED = {(0, "nest"): {"a": 1}, (14, "nest"): {"a": 2, "b": "new in page 2"}}
+WIDER = {(0, "ratio"): 1, (14, "ratio"): 2.5}  # int64 on page 1: the fraction is refused, dlt makes a variant
+NARROWER = {(0, "ratio"): 1.5, (14, "ratio"): 2}  # double on page 1: page 2's int is read as a double
+
+
+SAME = {**{k: v for k, v in TYPED.items() if k[1] != "late"}, **SHAPES, **NESTED}  # nothing new on page 2
+
+
+@pytest.mark.parametrize(("planted", "read"), [
+    (SAME, [True]), (LATE, [False]), (LATE_NESTED, [False]), (WIDER, [False]),
+    (NARROWER, [True])], ids=["same-shape", "new-field", "new-nested-field", "wider-type", "narrower-type"])
+def test_later_chunks_are_read_from_the_engines_json_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          planted: dict[tuple[int, str], Any],
+                                                          read: list[bool]) -> None:
+    """Page 2 (its own chunk) is read by Arrow's JSON reader typed as page 1's records when it fits that type
+    exactly, and inferred from the records when it does not (a new field, at the top or nested, or a value
+    of a wider type); either way the tables are stock dlt's."""
+    monkeypatch.setenv("RESTLOOM_COLUMNAR_ROWS", "12")
+    seen = _read_spy(monkeypatch)
+    outcome = differential(_config(primary_key="id", write_disposition="merge"), tmp_path=tmp_path,
+                           prepare=_plant(planted))
+    assert seen == read
+    if planted is LATE:
+        assert outcome.dlt.columns["items"]["late"]["data_type"] == "text"
+    if planted is WIDER:
+        assert "ratio__v_double" in outcome.dlt.columns["items"]
+        assert _path(outcome).startswith("columnar, rows from page 2")
+    else:
+        assert (_path(outcome), _record_by_record(outcome)) == ("columnar", None)

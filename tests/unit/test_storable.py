@@ -10,7 +10,7 @@ import requests
 
 from restloom.config import parse
 from restloom.config.models import ResourceSpec
-from restloom.engine.storable import MAX_DEPTH, WRITABLE_DEPTH, json_text, storable_rows
+from restloom.engine.storable import MAX_DEPTH, WRITABLE_DEPTH, json_text, storable_page, storable_rows
 from restloom.http.client import Fetcher
 from restloom.http.retry import UnreadableBody
 
@@ -37,6 +37,18 @@ def test_normal_pages_pass_as_the_same_objects() -> None:
     assert storable_rows(_spec(), rows, warnings.append) is rows
     assert storable_rows(_spec(), long_digits, warnings.append) == long_digits
     assert warnings == []
+
+
+def test_a_page_passed_as_is_comes_with_its_json_text_and_a_changed_one_without() -> None:
+    """The text the check wrote is handed on (the columnar path reads it) only when the rows are the ones it
+    describes: a page with a value beyond 53 bits is walked and gets none, even when nothing had to change."""
+    rows = [{"id": 1, "name": "é", "n": 1.5, "tags": ["a"], "nested": {"x": None}}]
+    assert storable_page(_spec(), rows, lambda _note: None) == (rows, b'[{"id":1,"name":"\xc3\xa9","n":1.5,'
+                                                                        b'"tags":["a"],"nested":{"x":null}}]')
+    wide = [{"id": 1, "n": 2**60}]
+    assert storable_page(_spec(), wide, lambda _note: None) == (wide, None)
+    changed, text = storable_page(_spec(), [{"id": 2, "n": 2**64}], lambda _note: None)
+    assert (changed, text) == ([{"id": 2, "n": {"v_text": str(2**64)}}], None)
 
 
 @pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 10**30])

@@ -40,7 +40,7 @@ from dlt.common.schema import Schema, utils
 from dlt.common.schema.typing import C_DLT_ID, C_DLT_LOAD_ID
 
 from restloom.adapter.coltypes import ARROW_TYPES, NotColumnar, new_column, py_array
-from restloom.adapter.vector import Built, vector_tables
+from restloom.adapter.vector import Built, record_array, vector_tables
 from restloom.config.models import ResourceSpec
 
 COLUMNAR_ENV = "RESTLOOM_COLUMNAR"
@@ -101,19 +101,23 @@ class Columnar:
     fallen_back: str | None = None
     vectorised: int = 0  # chunks built by the vectorised lane
     record_by_record: str | None = None  # why the first chunk that was not went through dlt's normaliser
+    record_type: pa.DataType | None = None  # the Arrow type of the last vectorised chunk's records
 
-    def items(self, rows: Sequence[Any], primary_key: Sequence[str] | None = None) -> list[Any]:
-        """The dlt items of one page: Arrow tables (nested ones marked with their table name), or
-        raises ``NotColumnar`` (and stays on rows for the rest of the run)."""
+    def items(self, rows: Sequence[Any], primary_key: Sequence[str] | None = None,
+              texts: Sequence[bytes | None] = ()) -> list[Any]:
+        """The dlt items of some pages: Arrow tables (nested ones marked with their table name), or
+        raises ``NotColumnar`` (and stays on rows for the rest of the run). ``texts``: each page's records
+        as the engine wrote them in JSON (``Batch.text``), when it did."""
         if self.fallen_back is not None:
             raise NotColumnar(self.fallen_back)
         try:
-            return self._items(rows, primary_key)
+            return self._items(rows, primary_key, texts)
         except NotColumnar as reason:
             self.fallen_back = str(reason)
             raise
 
-    def _items(self, rows: Sequence[Any], primary_key: Sequence[str] | None) -> list[Any]:
+    def _items(self, rows: Sequence[Any], primary_key: Sequence[str] | None,
+               texts: Sequence[bytes | None]) -> list[Any]:
         source = dlt.current.source()
         resource = source.resources[self.resource]
         schema: Schema = source.schema
@@ -129,7 +133,9 @@ class Columnar:
         # from when it was made, while the row path's is made at normalize time from the final schema
         normalizer = type(schema.data_item_normalizer)(schema)
         try:
-            built = vector_tables(schema, normalizer, root, rows, load_id)
+            records = record_array(rows, texts, self.record_type)
+            built = vector_tables(schema, normalizer, root, rows, load_id, records=records)
+            self.record_type = records.type
             self.vectorised += 1
         except NotColumnar as reason:
             self.record_by_record = self.record_by_record or str(reason)

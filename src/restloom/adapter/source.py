@@ -304,7 +304,8 @@ def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None
             ended = batch is None
         if chunk and (batch is None or batch.primary_key != chunk[0].primary_key):
             try:
-                items = columnar.items([row for b in chunk for row in b.rows], chunk[0].primary_key)
+                items = columnar.items([row for b in chunk for row in b.rows], chunk[0].primary_key,
+                                      [b.text for b in chunk])
             except NotColumnar as reason:
                 _note_lane(report, columnar)
                 if report is not None:

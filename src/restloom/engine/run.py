@@ -30,7 +30,7 @@ from restloom.config.models import AuthSpec, Config, ResourceSpec
 from restloom.engine.pages import PageSource, check_primary_key, iter_pages, missing_key_fields
 from restloom.engine.render import parent_column_names, parent_columns
 from restloom.engine.shared import SharedPages, share_groups
-from restloom.engine.storable import storable_rows
+from restloom.engine.storable import storable_page
 from restloom.errors import ResourceError
 from restloom.http.auth import AuthFactory, auth_secrets, build_auth, default_auth_registry
 from restloom.http.client import Fetcher
@@ -61,6 +61,8 @@ class Batch:
     rows: list[Any]
     primary_key: tuple[str, ...] | None = None
     parent: Any = None
+    text: bytes | None = None
+    """The rows as one JSON array (orjson's), when the engine wrote them so while checking them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,8 +372,8 @@ class Run:
         try:
             for batch in batches:
                 self.report.count(spec.name, rows=len(batch.rows))
-                rows = storable_rows(spec, batch.rows, lambda note: self._warn(spec, note))
-                yield batch if rows is batch.rows else dataclasses.replace(batch, rows=rows)
+                rows, text = storable_page(spec, batch.rows, lambda note: self._warn(spec, note))
+                yield dataclasses.replace(batch, rows=rows, text=text)
         except ResourceError as exc:
             return self._fail(spec, self.redactor.text(exc.reason))
         except Exception as exc:  # a bug or an unforeseen response: still only this resource fails

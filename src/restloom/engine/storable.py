@@ -33,7 +33,7 @@ import orjson
 from restloom.config.models import ResourceSpec
 from restloom.text import truncate
 
-__all__ = ["MAX_DEPTH", "WRITABLE_DEPTH", "json_text", "storable_rows"]
+__all__ = ["MAX_DEPTH", "WRITABLE_DEPTH", "json_text", "storable_page", "storable_rows"]
 
 MAX_DEPTH = 200
 WRITABLE_DEPTH = 250  # orjson writes 254 levels; dlt may wrap a record once or twice
@@ -43,24 +43,38 @@ _WARNINGS_PER_PAGE = 5
 
 def storable_rows(spec: ResourceSpec, rows: list[Any], warn: Callable[[str], None]) -> list[Any]:
     """``rows`` with every value dlt cannot store changed (see the module docstring); ``warn`` hears why."""
-    if not _suspect(rows):
-        return rows
+    return storable_page(spec, rows, warn)[0]
+
+
+def storable_page(spec: ResourceSpec, rows: list[Any],
+                  warn: Callable[[str], None]) -> tuple[list[Any], bytes | None]:
+    """``storable_rows``, and the rows as the one ``orjson.dumps`` that decides wrote them (a JSON array)
+    when no record needed a change, else None: the columnar path reads that text into Arrow outside the
+    interpreter (``adapter/vector.py``)."""
+    text = _dumped(rows)
+    if text is not None:
+        return rows, text
     notes: list[str] = []
     fixed = [_storable_record(spec, index, row, notes) for index, row in enumerate(rows)]
     for note in notes[:_WARNINGS_PER_PAGE]:
         warn(note)
     if len(notes) > _WARNINGS_PER_PAGE:
         warn(f"... and {len(notes) - _WARNINGS_PER_PAGE} more values changed the same way in the same page")
-    return fixed
+    return fixed, None
+
+
+def _dumped(value: Any) -> bytes | None:
+    """``value`` as JSON, or None when it may hold something dlt cannot store (too deep, or an integer
+    beyond 53 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER)
+    except TypeError:  # orjson: "Recursion limit reached" or "Integer exceeds 53-bit range"
+        return None
 
 
 def _suspect(value: Any) -> bool:
     """True when ``value`` may hold something dlt cannot store (too deep, or an integer beyond 53 bits)."""
-    try:
-        orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER)
-    except TypeError:  # orjson: "Recursion limit reached" or "Integer exceeds 53-bit range"
-        return True
-    return False
+    return _dumped(value) is None
 
 
 def _storable_record(spec: ResourceSpec, index: int, record: Any, notes: list[str]) -> Any:
