@@ -26,6 +26,7 @@ __all__ = ["THRESHOLDS", "collector_eased"]
 THRESHOLDS = (20_000, 20, 20)
 """Young collections every 20,000 allocations (Python: 700), older ones as often relative to those."""
 
+
 class _Eased:
     """How many ``collector_eased()`` blocks are open, and the thresholds to restore."""
 
