@@ -40,7 +40,7 @@ from dlt.common.schema import Schema, utils
 from dlt.common.schema.typing import C_DLT_ID, C_DLT_LOAD_ID
 
 from restloom.adapter.coltypes import ARROW_TYPES, NotColumnar, new_column, py_array
-from restloom.adapter.vector import Built, record_array, vector_tables
+from restloom.adapter.vector import Built, vector_tables
 from restloom.config.models import ResourceSpec
 
 COLUMNAR_ENV = "RESTLOOM_COLUMNAR"
@@ -133,9 +133,8 @@ class Columnar:
         # from when it was made, while the row path's is made at normalize time from the final schema
         normalizer = type(schema.data_item_normalizer)(schema)
         try:
-            records = record_array(rows, texts, self.record_type)
-            built = vector_tables(schema, normalizer, root, rows, load_id, records=records)
-            self.record_type = records.type
+            built, self.record_type = vector_tables(schema, normalizer, root, rows, load_id, texts=texts,
+                                                    known=self.record_type)
             self.vectorised += 1
         except NotColumnar as reason:
             self.record_by_record = self.record_by_record or str(reason)

@@ -65,8 +65,9 @@ def record_array(rows: Sequence[dict[str, Any]], texts: Sequence[bytes | None] =
     The two agree value for value (an integer where ``known`` says double is read as that double; the
     lane casts it so anyway). Struct fields come in ``known``'s order, which the lane does not rely on.
     """
-    if known is not None and texts and all(text is not None for text in texts):
-        records = _read_records(texts, known)  # type: ignore[arg-type]  # no None, checked above
+    written = [text for text in texts if text is not None]
+    if known is not None and written and len(written) == len(texts):
+        records = _read_records(written, known)
         if records is not None and len(records) == len(rows):
             return records
     try:
@@ -96,14 +97,14 @@ def _read_records(texts: Sequence[bytes], known: pa.DataType) -> pa.StructArray 
     return records if isinstance(records, pa.StructArray) and not records.null_count else None
 
 
-def vector_tables(schema: Schema, normalizer: Any, root: str, rows: Sequence[dict[str, Any]],
-                  load_id: str, *, records: pa.StructArray | None = None) -> list[Built]:
-    """Every table the records make, in the order dlt's normaliser first yields a row of each (``records``:
-    the rows as ``record_array`` made them, made here when not given)."""
+def vector_tables(schema: Schema, normalizer: Any, root: str, rows: Sequence[dict[str, Any]], load_id: str, *,
+                  texts: Sequence[bytes | None] = (),
+                  known: pa.DataType | None = None) -> tuple[list[Built], pa.DataType]:
+    """Every table the records make, in the order dlt's normaliser first yields a row of each, and the Arrow
+    type of the records (``texts``, ``known``: see ``record_array``)."""
     if type(normalizer) is not DataItemNormalizer:
         raise NotColumnar("a custom data item normaliser")
-    if records is None:
-        records = record_array(rows)
+    records = record_array(rows, texts, known)
     count = len(rows)
     ids = _root_ids(schema, normalizer, root, records, rows)
     propagation = normalizer._get_propagation_mapping(root, True) if normalizer._get_propagation_mapping else {}
@@ -120,7 +121,7 @@ def vector_tables(schema: Schema, normalizer: Any, root: str, rows: Sequence[dic
         built.append((current.key(0), table))
         pending.extend(_nested(normalizer, current, ident, values, keys) for ident, values, keys in lists)
         pending = [level for level in pending if len(level.values)]
-    return [table for _, table in sorted(built, key=lambda entry: entry[0])]
+    return [table for _, table in sorted(built, key=lambda entry: entry[0])], records.type
 
 
 def _root_ids(schema: Schema, normalizer: Any, root: str, records: pa.StructArray,
@@ -313,4 +314,4 @@ def _nested_ids(table: str, parent_ids: list[str], positions: list[int]) -> pa.A
     return pa.array(ids, pa.string())
 
 
-__all__ = ["Built", "record_array", "vector_tables"]
+__all__ = ["Built", "vector_tables"]
