@@ -285,7 +285,8 @@ class Run:
 
     # -- streams --------------------------------------------------------------------------------
     def pages(self, spec: ResourceSpec, window: Window = NO_WINDOW) -> Stream:
-        """The pages of a top-level resource, fetched ahead on a thread of its own; failures contained."""
+        """The pages of a top-level resource, fetched ahead on a thread of its own (but with an incremental's
+        ``row_order``); failures contained."""
         queues: list[queue.Queue[Any]] = []
         return Stream(self._top_level(spec, window, queues),
                       at_hand=lambda wait: not queues or _filled(queues[0], wait))
@@ -303,8 +304,14 @@ class Run:
             source = self.page_source(spec)
             if source.shared is not None:
                 source.shared.begin(spec.name)
-            pages = prefetch(lambda: iter_pages(source, extra_params=window.params,
-                                                placeholders=window.placeholders), queues=queues)
+            def make() -> Iterator[list[Any]]:
+                return iter_pages(source, extra_params=window.params, placeholders=window.placeholders)
+
+            # with row_order dlt stops reading at the first record past the window's end: a page is asked for
+            # only when dlt wants it, as in dlt (pages fetched ahead would be requests for nothing)
+            incremental = spec.endpoint.incremental
+            ordered = incremental is not None and incremental.args.get("row_order") is not None
+            pages = make() if ordered else prefetch(make, queues=queues)
             outcome = yield from self._contained(spec, (Batch(rows) for rows in pages))
             if not outcome.failed:
                 self.report.finish(spec.name)
