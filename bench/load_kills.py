@@ -22,7 +22,7 @@ from tests.integration.crashkit import column, duplicate_keys, kill9, start_call
 
 from restloom.testing import serve
 
-SMALL_FILES = {"NORMALIZE__DATA_WRITER__FILE_MAX_ITEMS": "6"}
+SMALL_FILES = {"DATA_WRITER__FILE_MAX_ITEMS": "6", "RESTLOOM_COLUMNAR_ROWS": "4"}  # a file per page or so
 
 
 def _point(point: str, seed: int, workdir: Path) -> tuple[str, bool, int]:

@@ -267,3 +267,77 @@ def test_later_chunks_are_read_from_the_engines_json_text(tmp_path: Path, monkey
         assert _path(outcome).startswith("columnar, rows from page 2")
     else:
         assert (_path(outcome), _record_by_record(outcome)) == ("columnar", None)
+
+
+START = "2024-05-31T12:00:00Z"
+LATER = "2024-07-01T00:00:00Z"
+
+
+def _changes(**incremental: Any) -> Callable[[SimulatedAPI], dict[str, Any]]:
+    """``/api/changes`` (ascending ``updated_at``, offset pages of 8) merged on ``id``, incremental on
+    ``updated_at`` sent as ``since``."""
+    def factory(api: SimulatedAPI) -> dict[str, Any]:
+        paginator = {"type": "offset", "limit": 8, "total_path": "total"}
+        return {"client": {"base_url": api.base_url, "paginator": paginator},
+                "resources": [{"name": "changes", "primary_key": "id", "write_disposition": "merge",
+                               "endpoint": {"path": "changes", "data_selector": "items", "incremental": {
+                                   "cursor_path": "updated_at", "start_param": "since", "initial_value": START,
+                                   **incremental}}}]}
+    return factory
+
+
+def _cursor(outcome: Outcome, side: str) -> dict[str, Any]:
+    state = getattr(outcome, side).pipeline.state["sources"]["rest_api"]["resources"]["changes"]["incremental"]
+    return dict(state["updated_at"])
+
+
+def _updated_later_in_run_two(planted: dict[tuple[int, str], Any] | None = None) -> Callable[[SimulatedAPI, int], None]:
+    """Record 3 is updated (``updated_at`` = ``LATER``) before the second run of each side, and is as it was
+    before the first; ``planted`` values are set before every run."""
+    original: dict[str, Any] = {}
+
+    def prepare(api: SimulatedAPI, run: int) -> None:
+        original.setdefault("updated_at", api.records("items")[3]["updated_at"])
+        api.set_field("items", 3, "updated_at", LATER if run == 1 else original["updated_at"])
+        for (position, name), value in (planted or {}).items():
+            api.set_field("items", position, name, value)
+    return prepare
+
+
+def test_an_incremental_resource_goes_columnar_and_keeps_dlts_cursor(tmp_path: Path) -> None:
+    """dlt's incremental filters the records before they become Arrow tables: over two runs (the second asks
+    from the stored cursor and finds record 3 updated) the same tables, requests and stored cursor as dlt's
+    row path; the cursor's values are the service's strings, as dlt stores them from records."""
+    outcome = differential(_changes(), tmp_path=tmp_path, runs=2, prepare=_updated_later_in_run_two(NESTED))
+    assert _path(outcome, "changes") == "columnar"
+    ours, theirs = _cursor(outcome, "restloom"), _cursor(outcome, "dlt")
+    assert ours == theirs
+    assert ours["last_value"] == LATER
+    starts = [dict(query)["since"] for _, query, _ in outcome.restloom.requests["/api/changes"]
+              if dict(query)["offset"] == "0"]
+    assert starts == [START, ours["start_value"]]
+    assert ours["start_value"] > START
+    assert outcome.restloom.rows["changes__events"]
+
+
+def test_an_incremental_resource_that_turns_to_rows_keeps_dlts_cursor(tmp_path: Path) -> None:
+    """A page the columnar path cannot build goes as rows after dlt's incremental filtered it, and so do the
+    pages after it: the same tables and cursor as dlt's."""
+    outcome = differential(_changes(initial_value="2000-01-01T00:00:00Z"), tmp_path=tmp_path, prepare=_plant(WIDER))
+    assert _path(outcome, "changes") == (
+        "columnar, rows from page 1 (column ratio: a double value in a bigint column (a variant column))")
+    assert _cursor(outcome, "restloom") == _cursor(outcome, "dlt")
+
+
+def test_row_order_hands_dlt_a_page_at_a_time(tmp_path: Path) -> None:
+    """With ``row_order`` dlt closes the resource at the first record past ``end_value``; the columnar path
+    hands dlt one page at a time, as the row path does, so it stops after the same pages (2 of 5 here)."""
+    def factory(api: SimulatedAPI) -> dict[str, Any]:
+        moments = sorted(record["updated_at"] for record in api.records("items"))
+        return _changes(initial_value=moments[0], end_value=moments[12], row_order="asc")(api)
+
+    outcome = differential(factory, tmp_path=tmp_path, size=40)
+    assert _path(outcome, "changes") == "columnar"
+    assert len(outcome.restloom.rows["changes"]) == 12
+    offsets = [dict(query)["offset"] for _, query, _ in outcome.restloom.requests["/api/changes"]]
+    assert offsets == ["0", "8"]

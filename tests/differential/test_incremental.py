@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from restloom import report_of
 from restloom.testing import SimulatedAPI
 from tests.differential.harness import differential
 
@@ -108,6 +109,8 @@ def test_incremental_on_a_child_resource_with_one_shared_cursor(tmp_path: Path) 
                            restloom_only=_shared_cursor)
     events = outcome.restloom.rows["events"]
     assert events
+    assert report_of(outcome.restloom.source).stats("events").path == (
+        "rows (incremental per_parent: false (one cursor for all parents))")
     assert all(row["seq"] >= 1 for row in events)
     child_queries = [dict(q) for path, entries in outcome.restloom.requests.items() if path.endswith("/events")
                      for _, q, _ in entries]
@@ -139,6 +142,7 @@ def test_a_cursor_per_parent_loads_what_dlt_loads_on_a_first_run(tmp_path: Path)
                                                                                "initial_value": 0}}}
     outcome = differential(_config(ITEMS, item), tmp_path=tmp_path, fan_out_paths=("/api/items",))
     assert len(outcome.restloom.rows["item"]) == 23
+    assert report_of(outcome.restloom.source).stats("item").path == "columnar"
 
 
 def test_a_cursor_per_parent_sends_the_window_dlt_sends_for_one_parent(tmp_path: Path) -> None:

@@ -297,6 +297,10 @@ resources:
     endpoint:
       path: recent
       incremental: {cursor_path: updated_at, start_param: since, initial_value: "2024-01-01T00:00:00Z"}
+  - name: notes
+    endpoint:
+      path: "items/{resources.items.id}/notes"
+      incremental: {cursor_path: seq, initial_value: 1, per_parent: false}
   - name: jsonl
     file_format: jsonl
     endpoint: {path: jsonl}
@@ -306,15 +310,16 @@ resources:
 
 
 def test_check_says_per_resource_whether_pages_go_columnar(tmp_path: Path) -> None:
-    """Each resource's path: columnar, or rows with the reason; RESTLOOM_COLUMNAR=0 sends every one as rows."""
+    """Each resource's path: columnar (an incremental one too), or rows with the reason; RESTLOOM_COLUMNAR=0 sends
+    every one as rows."""
     config = tmp_path / "columnar.yaml"
     config.write_text(COLUMNAR_CONFIG, encoding="utf-8")
     result = run_check(config)
     assert result.returncode == 0, result.stderr
     paths = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("path: ")]
-    assert paths == ["path: rows (parent of events)", "path: columnar",
-                     "path: rows (incremental: dlt compares the cursor on records)", "path: rows (file_format jsonl)",
-                     "path: columnar"]
+    assert paths == ["path: rows (parent of events, notes)", "path: columnar", "path: columnar",
+                     "path: rows (incremental per_parent: false (one cursor for all parents))",
+                     "path: rows (file_format jsonl)", "path: columnar"]
     switched = run_check(config, env={"RESTLOOM_COLUMNAR": "0"})
     assert [line.strip() for line in switched.stdout.splitlines() if "path: " in line] == [
-        "path: rows (RESTLOOM_COLUMNAR=0)"] * 5
+        "path: rows (RESTLOOM_COLUMNAR=0)"] * 6

@@ -14,7 +14,9 @@ import pytest
 from restloom.testing import serve
 from tests.integration.crashkit import column, duplicate_keys, kill9, start_calls_run, wait_for_marker
 
-SMALL_FILES = {"NORMALIZE__DATA_WRITER__FILE_MAX_ITEMS": "4"}  # many load jobs out of 40 calls
+# many load jobs out of 40 calls: each page of 4 its own Arrow table (the calls are incremental, so columnar),
+# each table its own file
+SMALL_FILES = {"DATA_WRITER__FILE_MAX_ITEMS": "4", "RESTLOOM_COLUMNAR_ROWS": "4"}
 
 
 @pytest.mark.parametrize("kills", [("2",), ("sql",), ("6", "1")],

@@ -66,18 +66,21 @@ def row_path_reason(spec: ResourceSpec, *, file_format: str = "parquet", source_
     """Why ``spec`` goes to dlt as rows for the whole run, or None when its pages go columnar.
 
     Rows where the columnar path cannot promise dlt's result: processing steps (callables that expect
-    rows), an incremental (dlt's filter compares cursor values of records; on an Arrow column it compares
-    them typed, and the stored last value would change type), a table name computed per record, a schema
-    contract (its checks run on the rows dlt infers), a user schema, the scd2 merge strategy (row hashes and
-    validity columns), a loader format other than parquet, and the switch ``RESTLOOM_COLUMNAR=0``.
+    rows), a child's incremental shared by all its parents (``per_parent: false``: dlt binds it anew for each
+    parent page, so what it drops depends on how the pages of the parents interleave), a table name computed
+    per record, a schema contract (its checks run on the rows dlt infers), a user schema, the scd2 merge
+    strategy (row hashes and validity columns), a loader format other than parquet, and the switch
+    ``RESTLOOM_COLUMNAR=0``.
     """
     if not (columnar_enabled() if enabled is None else enabled):
         return f"{COLUMNAR_ENV}=0"
     hints = spec.hints
     disposition = hints.get("write_disposition")
+    incremental = spec.endpoint.incremental
     reasons = [
         ("processing_steps", bool(spec.processing_steps)),
-        ("incremental: dlt compares the cursor on records", spec.endpoint.incremental is not None),
+        ("incremental per_parent: false (one cursor for all parents)",
+         spec.parent is not None and incremental is not None and not incremental.per_parent),
         ("table_name computed per record", callable(hints.get("table_name"))),
         ("schema_contract", hints.get("schema_contract") is not None or source_contract is not None),
         ("a user schema", source_schema is not None),

@@ -1,4 +1,5 @@
-"""Plans in, dlt resources out — the only module that touches dlt's extract API.
+"""Plans in, dlt resources out — where dlt's extract API is used, with ``adapter/items.py`` (what the
+resources yield: rows or Arrow tables) and ``adapter/columnar.py`` (how pages become those tables).
 
 Each top-level resource becomes a ``dlt.resource`` whose generator yields whole pages from the
 engine; each child becomes a ``dlt.transformer`` over its parent, fanning out per parent page.
@@ -15,7 +16,7 @@ does, and exits 1).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -24,8 +25,9 @@ import dlt
 from dlt.extract.resource import DltResource
 from dlt.extract.source import DltSource
 
-from restloom.adapter.columnar import Columnar, NotColumnar, chunk_rows, describe_path, row_path_reason
+from restloom.adapter.columnar import Columnar, describe_path, row_path_reason
 from restloom.adapter.front import DLT_SECTION, RunOptions, compile_config
+from restloom.adapter.items import ArrowAfterIncremental, dlt_items
 from restloom.adapter.perparent import ParentCursors
 from restloom.adapter.steps import PROGRESS_KEY, close_window, narrow, next_window
 from restloom.adapter.windows import (
@@ -38,7 +40,7 @@ from restloom.config.auth import DEFAULT_SECTIONS
 from restloom.config.files import SOURCE_CONFIG_ATTRIBUTE
 from restloom.config.models import Config, IncrementalSpec, ResourceSpec
 from restloom.config.secrets import resolve
-from restloom.engine.run import Batch, Run, Stream, Window
+from restloom.engine.run import Run, Stream, Window
 from restloom.errors import ConfigError, ConfigIssue, ResourceError
 from restloom.report import RunReport
 
@@ -144,6 +146,8 @@ def build_resources(config: Config, run: Run, *, file_format: str = DEFAULT_FILE
             resource = _top_level(spec, run, hints, ends)
         for step in spec.processing_steps:
             _apply_step(resource, step)
+        if paths[spec.name] is None and _filtered_by_dlt(spec):
+            resource.add_step(ArrowAfterIncremental(ends.converters, ends.report, spec.name))
         built[spec.name] = resource
     return [built[spec.name] for spec in config.resources] + list(config.dlt_resources)
 
@@ -154,13 +158,16 @@ def resource_paths(config: Config, *, file_format: str = DEFAULT_FILE_FORMAT, so
 
     A resource that is the parent of another goes as rows: its child is a dlt transformer over the items
     it yields, and reads records, not tables."""
-    parents = {spec.parent: spec.name for spec in config.resources if spec.parent}
+    children: dict[str, list[str]] = {}
+    for spec in config.resources:
+        if spec.parent:
+            children.setdefault(spec.parent, []).append(spec.name)
     paths: dict[str, str | None] = {}
     for spec in config.resources:
         reason = row_path_reason(spec, file_format=file_format, source_schema=source_schema,
                                  source_contract=source_contract)
-        if reason is None and spec.name in parents:
-            reason = f"parent of {parents[spec.name]}"
+        if reason is None and spec.name in children:
+            reason = f"parent of {', '.join(children[spec.name])}"
         paths[spec.name] = reason
     return paths
 
@@ -255,79 +262,19 @@ def _keyed_replace(spec: ResourceSpec) -> bool:
     return disposition == "replace" and bool(spec.primary_key)
 
 
-def _dlt_items(stream: Stream, columnar: Columnar | None = None, report: RunReport | None = None,
-               cursors: ParentCursors | None = None) -> Iterator[Any]:
-    """The stream's pages as dlt items: as Arrow tables with ``columnar``, else as rows. With ``cursors`` (a
-    child's cursor per parent, always rows), each parent's rows are kept to its window first."""
-    try:
-        if columnar is None:
-            yield from _row_items(stream, cursors)
-        else:
-            yield from _columnar_items(stream, columnar, report)
-    finally:
-        stream.close()  # dlt closing the generator early also stops the engine's threads for it
+def _filtered_by_dlt(spec: ResourceSpec) -> bool:
+    """True when dlt's incremental filters the records of a top-level resource (a child's shared cursor goes
+    as rows, ``row_path_reason``; a per-parent cursor is restloom's own)."""
+    return spec.endpoint.incremental is not None and not spec.parent
 
 
-def _row_items(batches: Iterable[Batch], cursors: ParentCursors | None = None) -> Iterator[Any]:
-    """Pages as rows; a batch whose merge key the engine chose carries it as a hint."""
-    hinted: tuple[str, ...] | None = None
-    for batch in batches:
-        rows = batch.rows if cursors is None else cursors.take(batch.parent, batch.rows)
-        if cursors is not None and not rows:
-            continue
-        if batch.primary_key is not None and batch.primary_key != hinted:
-            hinted = batch.primary_key
-            yield dlt.mark.with_hints(rows, dlt.mark.make_hints(primary_key=list(hinted)))
-        else:
-            yield rows
-
-
-READY_WAIT = 0.005  # seconds a columnar resource waits for its next page before it lets dlt go on
-
-
-def _columnar_items(stream: Stream, columnar: Columnar, report: RunReport | None) -> Iterator[Any]:
-    """Pages as Arrow tables, many pages at a time (up to ``chunk_rows()`` records: dlt's extractor and the
-    vectorised lane do a fixed amount of work per table, so fewer, larger tables cost less). While the next
-    page is not fetched yet the generator yields ``None``, dlt's "nothing now": dlt goes on to the other
-    resources (and their requests) instead of waiting for this one. A chunk that is not columnar goes as
-    rows, and so does the rest of the stream; the report says from which page and why."""
-    limit = chunk_rows()
-    chunk: list[Batch] = []
-    pages = held = 0
-    while True:
-        batch, ended = None, False
-        if held < limit:
-            if not stream.ready(wait=READY_WAIT):
-                yield None
-                continue
-            batch = next(stream, None)
-            ended = batch is None
-        if chunk and (batch is None or batch.primary_key != chunk[0].primary_key):
-            try:
-                items = columnar.items([row for b in chunk for row in b.rows], chunk[0].primary_key,
-                                      [b.text for b in chunk])
-            except NotColumnar as reason:
-                _note_lane(report, columnar)
-                if report is not None:
-                    report.set_path(columnar.resource,
-                                    f"columnar, rows from page {pages - len(chunk) + 1} ({reason})")
-                # an exhausted stream is not asked again: a second StopIteration would reset its outcome
-                yield from _row_items(chunk if ended else [*chunk, *([batch] if batch else []), *stream])
-                return
-            _note_lane(report, columnar)
-            yield from items
-            chunk, held = [], 0
-        if ended:
-            return
-        if batch is not None:
-            pages += 1
-            chunk.append(batch)
-            held += len(batch.rows)
-
-
-def _note_lane(report: RunReport | None, columnar: Columnar) -> None:
-    if report is not None and columnar.record_by_record:
-        report.note_record_by_record(columnar.resource, columnar.record_by_record)
+def _filtered_items(stream: Stream, spec: ResourceSpec, ends: _Ends) -> Iterator[Any]:
+    """The items of a resource dlt's incremental filters: columnar ones as records, a chunk at a time, for
+    ``ArrowAfterIncremental``; a page a chunk with ``row_order`` (dlt closes the resource between pages)."""
+    incremental = spec.endpoint.incremental
+    per_page = incremental is not None and incremental.args.get("row_order") is not None
+    yield from dlt_items(stream, ends.columnar(spec.name), ends.report, after_incremental=True,
+                          per_page=per_page)
 
 
 def _window(spec: IncrementalSpec, cursor: Any) -> Window:
@@ -341,7 +288,7 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends)
         def pages() -> Iterator[Any]:
             ends.cursors.start(spec.name)
             stream = run.pages(spec)
-            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
+            yield from dlt_items(stream, ends.columnar(spec.name), ends.report)
             ends.finish(spec.name, stream)
         return dlt.resource(pages, name=spec.name, selected=spec.selected, **hints)
 
@@ -350,7 +297,7 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends)
         ends.cursors.start(spec.name)
         ends.cursors.track(spec.name, cursor)
         stream = run.pages(spec, _window(incremental, cursor))
-        yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
+        yield from _filtered_items(stream, spec, ends)
         ends.finish(spec.name, stream)
 
     return dlt.resource(incremental_pages, name=spec.name, selected=spec.selected, **hints)
@@ -377,7 +324,7 @@ def _stepped(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends,
                 run.report.window(spec.name, start=window.start, end=window.end, left=window.left)
 
         try:
-            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
+            yield from _filtered_items(stream, spec, ends)
         except GeneratorExit:  # dlt closes an ordered (row_order) resource once a row passed the window's end
             loaded(bool(cursor.end_out_of_range))
             raise
@@ -392,7 +339,7 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
     if incremental is None:
         def children(parent_page: Any) -> Iterator[Any]:
             stream = run.child_pages(spec, _as_page(parent_page))
-            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
+            yield from dlt_items(stream, ends.columnar(spec.name), ends.report)
             ends.finish(spec.name, stream)
         return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
 
@@ -400,7 +347,7 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
         def per_parent_children(parent_page: Any) -> Iterator[Any]:
             cursors = ParentCursors.of_current_resource(spec)
             stream = run.child_pages(spec, _as_page(parent_page), cursors.window)
-            yield from _dlt_items(stream, ends.columnar(spec.name), ends.report, cursors)
+            yield from dlt_items(stream, ends.columnar(spec.name), ends.report, cursors)
             ends.finish(spec.name, stream)
         return dlt.transformer(per_parent_children, data_from=parent, name=spec.name, selected=spec.selected,
                                **hints)
@@ -408,7 +355,7 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
     def incremental_children(parent_page: Any, cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
         ends.cursors.track(spec.name, cursor)
         stream = run.child_pages(spec, _as_page(parent_page), _window(incremental, cursor))
-        yield from _dlt_items(stream, ends.columnar(spec.name), ends.report)
+        yield from dlt_items(stream, ends.columnar(spec.name), ends.report)
         ends.finish(spec.name, stream)
 
     return dlt.transformer(incremental_children, data_from=parent, name=spec.name, selected=spec.selected,
