@@ -12,6 +12,8 @@ DuckDB file are checked (N records, 2N list items). Systems:
   ``a__b``, the list to a child table), ``MERGE INTO`` DuckDB in batches of 50,000 records.
 
 ``--resync`` runs each system a second time over its own tables: the same records merged again.
+``--incremental`` gives restloom and dlt an incremental on ``updated_at`` (filtered client side; the
+reference has none): on a re-sync every record is read again and filtered out.
 ``--restloom-env KEY=VALUE`` sets a variable for restloom's runs only (e.g. to choose its loader path).
 ``--profile`` prints restloom's peak RSS per step (extract, normalize, load) from a 20 ms RSS sampler.
 
@@ -37,14 +39,21 @@ HERE = Path(__file__).resolve().parent
 SYSTEMS = ("restloom", "dlt", "ref")
 
 
-def api_config(base_url: str) -> dict:
+INCREMENTAL = {"cursor_path": "updated_at", "initial_value": "2026-01-01T00:00:00Z"}
+"""``--incremental``: dlt's incremental on ``updated_at``, filtered client side (no request param); every
+record is past ``initial_value``, so a first sync loads them all and a re-sync filters them all out again."""
+
+
+def api_config(base_url: str, *, incremental: bool = False) -> dict:
     """The same dlt-dialect config for restloom and stock dlt."""
+    endpoint = {"path": "records", "data_selector": "data",
+                "paginator": {"type": "cursor", "cursor_path": "next_cursor", "cursor_param": "cursor"}}
+    if incremental:
+        endpoint["incremental"] = dict(INCREMENTAL)
     return {
         "client": {"base_url": base_url},
         "resource_defaults": {"primary_key": "id", "write_disposition": "merge"},
-        "resources": [{"name": "records", "endpoint": {
-            "path": "records", "data_selector": "data",
-            "paginator": {"type": "cursor", "cursor_path": "next_cursor", "cursor_param": "cursor"}}}],
+        "resources": [{"name": "records", "endpoint": endpoint}],
     }
 
 
@@ -100,6 +109,8 @@ def run_system(system: str, records: int, base_url: str, workdir: Path, args: ar
                "--workdir", str(workdir)]
     if args.profile:
         command.append("--profile")
+    if args.incremental:
+        command.append("--incremental")
     result = measure(command, env)
     landed = count_rows(workdir / "volume.duckdb")
     if landed != (records, 2 * records):
@@ -159,6 +170,8 @@ def main() -> None:
     parser.add_argument("--resync", action="store_true", help="sync the same records again into the tables")
     parser.add_argument("--restloom-env", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--profile", action="store_true", help="peak RSS per step")
+    parser.add_argument("--incremental", action="store_true",
+                        help="restloom and dlt with an incremental on updated_at (the reference has none)")
     parser.add_argument("--child", choices=SYSTEMS, help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -166,7 +179,8 @@ def main() -> None:
     if args.child:
         from volume_children import run_child
 
-        run_child(args.child, api_config(args.base_url), args.base_url, args.workdir, profile=args.profile)
+        run_child(args.child, api_config(args.base_url, incremental=args.incremental), args.base_url, args.workdir,
+                  profile=args.profile)
         return
     print(f"python {' '.join(sys.argv)}\nrestloom env: {args.restloom_env or 'none'}; "
           f"load average at start: {os.getloadavg()[0]:.1f}")
