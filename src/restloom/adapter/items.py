@@ -28,12 +28,12 @@ def dlt_items(stream: Stream, columnar: Columnar | None = None, report: RunRepor
     after dlt's incremental; ``per_page``: a chunk is one page (dlt closes a ``row_order`` resource between
     two pages, as on the row path)."""
     try:
+        batches = stream if cursors is None else _kept(stream, cursors)
         if columnar is None:
-            yield from _row_items(stream, cursors)
+            yield from _row_items(batches)
             return
         limit = 1 if per_page else chunk_rows()
         first = 1
-        batches = stream if cursors is None else _kept(stream, cursors)
         for chunk in _chunks(batches, limit, stream.ready):
             if chunk is None:
                 yield None  # dlt's "nothing now": it goes on to the other resources while the page is fetched
@@ -50,18 +50,15 @@ def dlt_items(stream: Stream, columnar: Columnar | None = None, report: RunRepor
         stream.close()  # dlt closing the generator early also stops the engine's threads for it
 
 
-def _row_items(batches: Iterable[Batch], cursors: ParentCursors | None = None) -> Iterator[Any]:
+def _row_items(batches: Iterable[Batch]) -> Iterator[Any]:
     """Pages as rows; a batch whose merge key the engine chose carries it as a hint."""
     hinted: tuple[str, ...] | None = None
     for batch in batches:
-        rows = batch.rows if cursors is None else cursors.take(batch.parent, batch.rows)
-        if cursors is not None and not rows:
-            continue
         if batch.primary_key is not None and batch.primary_key != hinted:
             hinted = batch.primary_key
-            yield dlt.mark.with_hints(rows, dlt.mark.make_hints(primary_key=list(hinted)))
+            yield dlt.mark.with_hints(batch.rows, dlt.mark.make_hints(primary_key=list(hinted)))
         else:
-            yield rows
+            yield batch.rows
 
 
 def _kept(batches: Iterable[Batch], cursors: ParentCursors) -> Iterator[Batch]:

@@ -271,10 +271,8 @@ def _filtered_by_dlt(spec: ResourceSpec) -> bool:
 def _filtered_items(stream: Stream, spec: ResourceSpec, ends: _Ends) -> Iterator[Any]:
     """The items of a resource dlt's incremental filters: columnar ones as records, a chunk at a time, for
     ``ArrowAfterIncremental``; a page a chunk with ``row_order`` (dlt closes the resource between pages)."""
-    incremental = spec.endpoint.incremental
-    per_page = incremental is not None and incremental.args.get("row_order") is not None
     yield from dlt_items(stream, ends.columnar(spec.name), ends.report, after_incremental=True,
-                          per_page=per_page)
+                         per_page=spec.endpoint.row_ordered)
 
 
 def _window(spec: IncrementalSpec, cursor: Any) -> Window:

@@ -193,6 +193,12 @@ class EndpointSpec:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeouts: Timeouts = field(default_factory=Timeouts)
 
+    @property
+    def row_ordered(self) -> bool:
+        """True when the incremental has dlt's ``row_order``: dlt stops reading at the first record past the
+        window's end, so a page is asked for only when dlt wants it (none fetched ahead)."""
+        return self.incremental is not None and self.incremental.args.get("row_order") is not None
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResourceSpec:

@@ -105,9 +105,7 @@ def _read_ahead(source: PageSource, paginator: Paginator, *, request: Request, p
     (no ``stop_condition``: it decides from each page in turn; no incremental ``row_order``: dlt stops
     reading at the first record past the window's end, and pages read ahead would be requests for nothing)."""
     settings = source.spec.endpoint.paginator
-    incremental = source.spec.endpoint.incremental
-    ordered = incremental is not None and incremental.args.get("row_order") is not None
-    if count != 1 or source.pool is None or settings.stop_condition is not None or ordered:
+    if count != 1 or source.pool is None or settings.stop_condition is not None or source.spec.endpoint.row_ordered:
         return None
     planned = planned_requests(paginator, request=request, document=page.document,
                                max_pages=settings.max_pages, count=count)

@@ -307,11 +307,8 @@ class Run:
             def make() -> Iterator[list[Any]]:
                 return iter_pages(source, extra_params=window.params, placeholders=window.placeholders)
 
-            # with row_order dlt stops reading at the first record past the window's end: a page is asked for
-            # only when dlt wants it, as in dlt (pages fetched ahead would be requests for nothing)
-            incremental = spec.endpoint.incremental
-            ordered = incremental is not None and incremental.args.get("row_order") is not None
-            pages = make() if ordered else prefetch(make, queues=queues)
+            # with row_order a page is asked for only when dlt wants it (pages fetched ahead: requests for nothing)
+            pages = make() if spec.endpoint.row_ordered else prefetch(make, queues=queues)
             outcome = yield from self._contained(spec, (Batch(rows) for rows in pages))
             if not outcome.failed:
                 self.report.finish(spec.name)
