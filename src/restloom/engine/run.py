@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from restloom.config.models import AuthSpec, Config, ResourceSpec
 from restloom.engine.pages import PageSource, check_primary_key, iter_pages, missing_key_fields
+from restloom.engine.prefetch import filled, prefetch
 from restloom.engine.render import parent_column_names, parent_columns
 from restloom.engine.shared import SharedPages, share_groups
 from restloom.engine.storable import storable_page
@@ -43,9 +44,7 @@ from restloom.text import truncate
 __all__ = ["Batch", "Outcome", "Run", "Stream", "Window", "Windows"]
 
 log = logging.getLogger("restloom")
-PREFETCH_PAGES = 4
 REDACTED_LOGGERS = ("urllib3.connectionpool", "restloom", "dlt")
-_DONE = object()
 _FORMATTER = logging.Formatter()
 # an absolute URL, or a path with a query (urllib3 logs '"GET /path?query HTTP/1.1"'), up to a space or
 # quote, without the punctuation that ends a sentence ("at <url>; body: ...")
@@ -289,7 +288,7 @@ class Run:
         ``row_order``); failures contained."""
         queues: list[queue.Queue[Any]] = []
         return Stream(self._top_level(spec, window, queues),
-                      at_hand=lambda wait: not queues or _filled(queues[0], wait))
+                      at_hand=lambda wait: not queues or filled(queues[0], wait))
 
     def child_pages(self, spec: ResourceSpec, parent_page: list[Any], window: Windows = NO_WINDOW) -> Stream:
         """The children of one parent page, fetched concurrently, yielded in parent order, one batch per
@@ -304,12 +303,16 @@ class Run:
             source = self.page_source(spec)
             if source.shared is not None:
                 source.shared.begin(spec.name)
-            def make() -> Iterator[list[Any]]:
-                return iter_pages(source, extra_params=window.params, placeholders=window.placeholders)
+            def make() -> Iterator[Batch]:
+                # checked where fetched: on the prefetch thread, the JSON text is written while the consumer
+                # is in Arrow's or the parquet writer's code, which run without the interpreter's lock
+                for page in iter_pages(source, extra_params=window.params, placeholders=window.placeholders):
+                    rows, text = storable_page(spec, page, lambda note: self._warn(spec, note))
+                    yield Batch(rows, text=text)
 
             # with row_order a page is asked for only when dlt wants it (pages fetched ahead: requests for nothing)
-            pages = make() if spec.endpoint.row_ordered else prefetch(make, queues=queues)
-            outcome = yield from self._contained(spec, (Batch(rows) for rows in pages))
+            pages = make() if spec.endpoint.row_ordered else prefetch(make, size=lambda b: len(b.rows), queues=queues)
+            outcome = yield from self._contained(spec, pages, checked=True)
             if not outcome.failed:
                 self.report.finish(spec.name)
             return outcome
@@ -371,11 +374,16 @@ class Run:
         self.report.warn(spec.name, message)
         log.warning("resource '%s': %s", spec.name, message)
 
-    def _contained(self, spec: ResourceSpec, batches: Iterator[Batch]) -> Generator[Batch, None, Outcome]:
-        """The batches, counted; a failure ends them and becomes the outcome (the other resources go on)."""
+    def _contained(self, spec: ResourceSpec, batches: Iterator[Batch], *,
+                   checked: bool = False) -> Generator[Batch, None, Outcome]:
+        """The batches, counted and made storable (``checked``: they were already); a failure ends them and
+        becomes the outcome (the other resources go on)."""
         try:
             for batch in batches:
                 self.report.count(spec.name, rows=len(batch.rows))
+                if checked:
+                    yield batch
+                    continue
                 rows, text = storable_page(spec, batch.rows, lambda note: self._warn(spec, note))
                 yield dataclasses.replace(batch, rows=rows, text=text)
         except ResourceError as exc:
@@ -397,50 +405,3 @@ class Run:
             self.shared[spec.name].finish(spec.name)
         self.report.finish(spec.name, error=message)
         return Outcome("failed", message)
-
-
-def _filled(pages: queue.Queue[Any], wait: float) -> bool:
-    """Whether ``pages`` holds an item, waiting up to ``wait`` seconds for one without taking it (on the
-    queue's own ``not_empty`` condition, which ``put`` notifies)."""
-    with pages.not_empty:
-        if not pages._qsize() and wait > 0:
-            pages.not_empty.wait(wait)
-        return bool(pages._qsize())
-
-
-def prefetch(make: Callable[[], Iterator[list[Any]]], *, depth: int = PREFETCH_PAGES,
-             queues: list[queue.Queue[Any]] | None = None) -> Iterator[list[Any]]:
-    """Run ``make()`` on a thread of its own, up to ``depth`` pages ahead of the consumer (``queues``: where
-    to put the queue of pages fetched, for a consumer that asks whether one is at hand)."""
-    pages: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    if queues is not None:
-        queues.append(pages)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for page in make():
-                while not stop.is_set():
-                    try:
-                        pages.put(page, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            pages.put(_DONE)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            pages.put(exc)
-
-    thread = threading.Thread(target=produce, name="restloom-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = pages.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
