@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -41,6 +42,24 @@ def test_run_seed_file_prints_summary_and_exits_zero(tmp_path: Path) -> None:
     assert summary_row(done.stdout, "labels")[-1] == "ok"
     with duckdb.connect(str(tmp_path / "yousign_seed.duckdb"), read_only=True) as db:
         assert db.execute("SELECT COUNT(*) FROM yousign_seed_data.contacts").fetchone() == (12,)
+
+
+def test_the_command_freezes_its_heap_at_exit_and_what_it_loaded_is_whole(tmp_path: Path) -> None:
+    """``main`` freezes the heap when the command is done (the interpreter's last collections then skip it):
+    the process still exits 0 and the DuckDB file holds every row."""
+    probe = ("import atexit, gc, sys; atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0, "
+             "file=sys.stderr)); from restloom.cli import main; main()")
+    with serve("yousign", size=12, seed=21) as api:
+        done = subprocess.run([sys.executable, "-c", probe, "run", str(_seed_file("yousign", tmp_path)),
+                               "--base-url", api.base_url], cwd=tmp_path,
+                              env={**os.environ, "COLUMNS": "200", "API_KEY": api.secrets["api_key"]},
+                              capture_output=True, text=True, timeout=180, check=False)
+        truth = sorted(record["id"] for record in api.records("contacts"))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1] == "frozen at exit: True"
+    with duckdb.connect(str(tmp_path / "yousign_seed.duckdb"), read_only=True) as db:
+        landed = db.execute("SELECT id FROM yousign_seed_data.contacts ORDER BY id").fetchall()
+    assert [row[0] for row in landed] == truth
 
 
 def test_run_with_failed_resources_exits_one_and_names_them(tmp_path: Path) -> None:

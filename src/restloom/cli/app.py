@@ -6,6 +6,7 @@ process is running the same pipeline (this run did nothing).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from pathlib import Path
@@ -209,6 +210,10 @@ def main() -> None:
     (``RUNTIME__LOG_LEVEL``, ``RUNTIME__DLTHUB_TELEMETRY``): the summary says what a run did. A resource's
     failure is not logged as well (it is below the summary) unless ``RESTLOOM_LOG_LEVEL`` is set. Every
     command runs with restloom's dlt defaults (``restloom.dlt_defaults``), which the user's dlt config overrides.
+
+    When the command is done the heap is frozen (``gc.freeze``): the process is about to end, and the
+    interpreter's last collections would otherwise walk every object dlt, pyarrow and DuckDB created, about
+    0.4 s of every run, with nothing left to free that the operating system does not free anyway.
     """
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -219,5 +224,8 @@ def main() -> None:
     _register_subcommands()
     from restloom.adapter.defaults import dlt_defaults
 
-    with dlt_defaults():  # below the user's dlt config: bounded memory at volume (adapter/defaults.py)
-        app()
+    try:
+        with dlt_defaults():  # below the user's dlt config: bounded memory at volume (adapter/defaults.py)
+            app()
+    finally:
+        gc.freeze()
