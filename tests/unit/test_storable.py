@@ -95,6 +95,25 @@ def test_the_client_reads_long_integers_exactly() -> None:
     assert [type(record[k]) for k in ("n", "m", "g")] == [int, int, float]
 
 
+@pytest.mark.parametrize(("body", "expected"), [
+    (b'{"data": [{"n": 18446744073709551616}]}', 2**64),  # 20 digits: read exactly
+    (b'{"data": [{"n": -9223372036854775809}]}', -(2**63) - 1),  # 19 digits, below 64 bits: read exactly
+    (b'{"data": [{"n": 999999999999999999}]}', 999999999999999999),  # 18 digits: orjson's integer
+    (b'{"data": [{"n": 1e20, "s": "12345678901234567890"}]}', 1e20),  # 20 digits in a string: a float stays one
+    (b'{"data": [{"n": 1.5e19}]}', 1.5e19),  # a float without 19 digits in a row: orjson's float
+])
+def test_only_a_body_with_19_digits_in_a_row_is_looked_at_for_rounded_integers(body: bytes, expected: Any) -> None:
+    """The bytes are scanned for 19 digits in a row before the parsed document is: an integer of 1e18 or
+    more needs them; where none are, orjson's reading stands (its floats are the same as Python's)."""
+    response = requests.Response()
+    response.status_code = 200
+    response._content = body
+    [record] = Fetcher._parse(response)["data"]
+    assert record["n"] == expected
+    assert type(record["n"]) is type(expected)
+    assert record["n"] == json.loads(body)["data"][0]["n"]
+
+
 def test_a_body_too_deep_for_pythons_parser_keeps_orjsons_reading() -> None:
     """Nested 1,000 levels (orjson reads 1,024, Python's json less): the page is read, not failed."""
     response = requests.Response()
