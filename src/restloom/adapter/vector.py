@@ -305,13 +305,27 @@ def _rank(normalizer: DataItemNormalizer, parent: _Level, row: int, ident: tuple
 
 def _nested_ids(table: str, parent_ids: list[str], positions: list[int]) -> pa.Array:
     """dlt's ``_dlt_id`` of nested rows, ``get_nested_row_hash`` (a shake128 digest of parent id, table and
-    position) computed with its parts bound once; the first is checked against dlt's own function."""
-    shake, encode, size = hashlib.shake_128, base64.b64encode, DLT_ID_LENGTH_BYTES
-    ids = [encode(shake(f"{parent}_{table}_{position}".encode()).digest(size)).decode("ascii").rstrip("=")
-           for parent, position in zip(parent_ids, positions, strict=True)]
-    if ids and ids[0] != get_nested_row_hash(parent_ids[0], table, positions[0]):
+    position, in base64 without its padding) computed with its parts bound once; the first is checked
+    against dlt's own function."""
+    shake, size, middle = hashlib.shake_128, DLT_ID_LENGTH_BYTES, f"_{table}_"
+    digests = [shake(f"{parent}{middle}{position}".encode()).digest(size)
+               for parent, position in zip(parent_ids, positions, strict=True)]
+    ids = _base64_column(digests, size)
+    if ids and ids[0].as_py() != get_nested_row_hash(parent_ids[0], table, positions[0]):
         raise NotColumnar("nested row ids are not dlt's")
-    return pa.array(ids, pa.string())
+    return ids
+
+
+def _base64_column(digests: list[bytes], size: int) -> pa.Array:
+    """Each ``size``-byte digest in base64 without padding, as a string column, in one encoding: each is
+    padded with zero bytes to a multiple of 3, so the encoding of all of them joined is theirs side by side
+    (the zero bytes only add the characters that padding would), cut to length by Arrow."""
+    pad = -size % 3
+    width, kept = (size + pad) // 3 * 4, -(-size * 4 // 3)
+    text = base64.b64encode((b"\0" * pad).join(digests) + b"\0" * pad if digests else b"")
+    offsets = pa.array(range(0, len(digests) * width + 1, width), pa.int32())
+    padded = pa.StringArray.from_buffers(len(digests), offsets.buffers()[1], pa.py_buffer(text))
+    return padded if kept == width else pc.utf8_slice_codeunits(padded, 0, kept)
 
 
 __all__ = ["Built", "vector_tables"]
