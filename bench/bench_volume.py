@@ -6,7 +6,8 @@ wall time, CPU time and peak RSS (``os.wait4``'s rusage of that child) are measu
 one after the other, so a machine that is busy slows them alike. After each run the row counts in its
 DuckDB file are checked (N records, 2N list items). Systems:
 
-- ``restloom``: ``restloom.adapter.sync.sync`` (what ``restloom run`` calls), merge on ``id``;
+- ``restloom``: the command a user runs, ``restloom run volume.json --dataset-name bench`` (its ``main``, in the
+  child process), merge on ``id``;
 - ``dlt``: stock dlt ``rest_api_source`` with the same config, ``loader_file_format="parquet"``, merge;
 - ``ref``: the lean best case: requests (keep-alive) + orjson + Arrow tables (nested objects flattened to
   ``a__b``, the list to a child table), ``MERGE INTO`` DuckDB in batches of 50,000 records.

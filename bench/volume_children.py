@@ -46,11 +46,12 @@ class Sampler:
 
 
 def run_restloom(config: dict, workdir: Path, sampler: Sampler | None) -> None:
-    import dlt
+    """What a user runs: ``restloom run volume.json --dataset-name bench`` in ``workdir`` (the command's
+    ``main``, in this process so that the sampler sees its steps), dlt's data directory in ``workdir``."""
+    import sys
 
     from restloom.adapter import hooks
-    from restloom.adapter.sync import sync
-    from restloom.config import parse
+    from restloom.cli import main
 
     if sampler is not None:
         marker = hooks._marker
@@ -60,11 +61,16 @@ def run_restloom(config: dict, workdir: Path, sampler: Sampler | None) -> None:
             marker(name)
 
         hooks._marker = marked
-    result = sync(parse(config), pipeline_name="volume", dataset_name="bench",
-                  destination=dlt.destinations.duckdb(str(workdir / "volume.duckdb")),
-                  pipelines_dir=str(workdir / "pipelines"))
-    if not result.ok:
-        raise SystemExit(f"restloom failed: {result.report.failed}")
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "volume.json").write_text(json.dumps(config))
+    os.chdir(workdir)
+    os.environ["DLT_DATA_DIR"] = str(workdir / "dlt")
+    sys.argv = ["restloom", "run", "volume.json", "--dataset-name", "bench"]
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code:
+            raise SystemExit(f"restloom run exited with {exc.code}") from None
 
 
 def run_dlt(config: dict, workdir: Path, sampler: Sampler | None) -> None:
