@@ -10,13 +10,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
 from tests.conftest import Sync
 
 FINE = b'{"data": [{"id": 1}, {"id": 2}]}'
 
 
-def _head(length: int) -> bytes:
-    return (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n").encode()
+def _head(length: int, *, close: bool) -> bytes:
+    return (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n"
+            f"{'Connection: close' + chr(13) + chr(10) if close else ''}\r\n").encode()
 
 
 class _StallingHandler(socketserver.BaseRequestHandler):
@@ -35,10 +38,11 @@ class _StallingHandler(socketserver.BaseRequestHandler):
         path = received.split(b" ", 2)[1].decode()
         self.server.paths.append(path)
         try:
-            if path == "/fine":
-                self.request.sendall(_head(len(FINE)) + FINE)
+            if path == "/fine":  # the connection closes after it, and the response says so
+                self.request.sendall(_head(len(FINE), close=True) + FINE)
                 return
-            self.request.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: " if path == "/crawl" else _head(1000))
+            stalled = _head(1000, close=self.server.close_stalled)
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: " if path == "/crawl" else stalled)
             while not self.server.stop.wait(0.1):
                 if path != "/silent":
                     self.request.sendall(b"a")
@@ -49,15 +53,16 @@ class _StallingHandler(socketserver.BaseRequestHandler):
 class _StallingServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, close_stalled: bool) -> None:
         super().__init__(("127.0.0.1", 0), _StallingHandler)
         self.stop = threading.Event()
         self.paths: list[str] = []
+        self.close_stalled = close_stalled  # the stalled responses say Connection: close
 
 
 @contextmanager
-def _stalling_server() -> Iterator[_StallingServer]:
-    server = _StallingServer()
+def _stalling_server(*, close_stalled: bool = False) -> Iterator[_StallingServer]:
+    server = _StallingServer(close_stalled)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -77,10 +82,12 @@ def _config(base_url: str, *names: str, **client: Any) -> dict[str, Any]:
     }
 
 
-def test_a_silent_and_a_trickling_server_fail_alone_by_their_deadline(run_sync: Sync) -> None:
+@pytest.mark.parametrize("close_stalled", [False, True], ids=["keep-alive", "connection-close"])
+def test_a_silent_and_a_trickling_server_fail_alone_by_their_deadline(run_sync: Sync, close_stalled: bool) -> None:
     """Headers then silence fails on the read timeout (after max_retries), a trickling body or header on the
-    total deadline (retried once at most); the other resource loads, and the run ends in seconds."""
-    with _stalling_server() as server:
+    total deadline (retried once at most); the other resource loads, and the run ends in seconds. With
+    ``Connection: close`` the response takes the socket from its connection, and the deadline still finds it."""
+    with _stalling_server(close_stalled=close_stalled) as server:
         base = f"http://127.0.0.1:{server.server_address[1]}/"
         config = _config(base, "silent", "trickle", "crawl", "fine",
                          timeout={"connect": 1, "read": 0.2, "total": 0.8})

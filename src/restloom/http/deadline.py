@@ -43,13 +43,17 @@ class Watch:
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         self.connection: Any = None
+        self.sock: Any = None  # the connection's socket once the request is sent
         self.fired = False
         self.done = False
 
     def fire(self) -> None:
-        """Shut down the request's socket (its blocked read ends); ``fired`` says it happened."""
+        """Shut down the request's socket (its blocked read ends); ``fired`` says it happened.
+
+        The socket is the connection's, or the one the request was sent on: a response that closes the
+        connection (``Connection: close``) takes its socket from it, and goes on reading from it."""
         self.fired = True
-        sock = getattr(self.connection, "sock", None)
+        sock = getattr(self.connection, "sock", None) or self.sock
         if sock is not None:
             with contextlib.suppress(OSError):
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
@@ -121,16 +125,24 @@ def _register(connection: Any) -> None:
         watch.connection = connection
 
 
+def _sent(connection: Any) -> None:
+    watch = getattr(_current, "watch", None)
+    if watch is not None:
+        watch.sock = connection.sock
+
+
 class _WatchedHTTPConnection(HTTPConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
         _register(self)
         super().request(*args, **kwargs)
+        _sent(self)
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
         _register(self)
         super().request(*args, **kwargs)
+        _sent(self)
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
