@@ -102,9 +102,9 @@ def test_the_client_reads_long_integers_exactly() -> None:
     (b'{"data": [{"n": 1e20, "s": "12345678901234567890"}]}', 1e20),  # 20 digits in a string: a float stays one
     (b'{"data": [{"n": 1.5e19}]}', 1.5e19),  # a float without 19 digits in a row: orjson's float
 ])
-def test_only_a_body_with_19_digits_in_a_row_is_looked_at_for_rounded_integers(body: bytes, expected: Any) -> None:
-    """The bytes are scanned for 19 digits in a row before the parsed document is: an integer of 1e18 or
-    more needs them; where none are, orjson's reading stands (its floats are the same as Python's)."""
+def test_large_numbers_are_read_as_pythons_parser_reads_them(body: bytes, expected: Any) -> None:
+    """Integers beyond 64 bits (or below) exactly, 64-bit ones and floats as orjson reads them, which is
+    what Python's parser gives too; a long string of digits changes nothing."""
     response = requests.Response()
     response.status_code = 200
     response._content = body

@@ -40,7 +40,6 @@ from restloom.text import truncate
 
 _NO_CONTENT = frozenset({204, 205})  # statuses that carry no body by definition
 _ROUNDED = re.compile(rb"e\+(?:1[89]|[2-9][0-9]|[1-9][0-9]{2})")
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")  # an integer of 1e18 or more is written with 19 digits at least
 """A float of 1e18 or more as orjson writes it: maybe an integer outside 64 bits that orjson read as a
 (rounded) float. A regex over the raw body's digits would cost more than the parse itself."""
 
@@ -275,7 +274,7 @@ class Fetcher:
             document = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             raise UnreadableBody(f"body is not valid JSON ({len(content)} bytes): {exc}") from exc
-        if not _LONG_DIGITS.search(content) or not _maybe_rounded(document):  # a scan of the bytes first
+        if not _maybe_rounded(document):
             return document
         try:  # integers exactly as written (the engine stores those beyond 64 bits as text)
             return json.loads(content)
