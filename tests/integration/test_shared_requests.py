@@ -42,6 +42,20 @@ def test_zendesk_ivr_resources_send_one_request_per_page(run_sync: Sync, tmp_pat
     assert stats["ivr_routes"].warnings == ["data_selector 'ivrs.routes.*' matched nothing in a response that had data"]
 
 
+def test_a_long_shared_list_is_still_one_request_per_page(run_sync: Sync, tmp_path: Path) -> None:
+    """150 pages of /v1/ivr: ivr_routes (which selects nothing) runs far ahead of ivrs and ivr_menus (which
+    build tables); each page is still requested once (with room for 32 responses: 444 requests)."""
+    with serve("zendesk_talk", size=12, seed=6, sizes={"ivrs": 15_000}) as api:
+        config = _only(seed_config("zendesk_talk", base_url=api.base_url, secrets=api.secrets, tmp_path=tmp_path),
+                       IVR)
+        result = run_sync(config)
+        truth = api.records("ivrs")
+        pages = [r.query.get("page") for r in api.requests if r.path == "/v1/ivr"]
+    assert pages == [None, *(str(n) for n in range(2, 151))]
+    _assert_exact(result, "ivrs", truth)
+    assert [result.report.stats(name).pages for name in IVR] == [150] * 3
+
+
 def test_persona_workflow_runs_twice_is_one_request_per_page(run_sync: Sync, tmp_path: Path) -> None:
     """workflows_run and workflow_runs read /workflow-runs: one request per page, both tables the truth."""
     with serve("persona", size=25, seed=3) as api:

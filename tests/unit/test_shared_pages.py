@@ -116,6 +116,22 @@ def test_entries_are_capped_and_a_miss_fetches_again() -> None:
                                                            "items?page=1"]
 
 
+def test_the_bytes_kept_are_capped_too_and_a_miss_fetches_again() -> None:
+    """Room for 100 responses but the bytes of two: after three pages the oldest went, and the member that
+    comes late fetches it itself while the newest is shared."""
+    api = Api()
+    size = len(api.fetch("items?page=9").response.content)  # every body here is as long (ids of one digit)
+    group = SharedPages(("a", "b"), capacity=100, capacity_bytes=2 * size)
+    for page in (1, 2, 3):
+        group.fetch("a", api.key(f"items?page={page}"), lambda page=page: api.fetch(f"items?page={page}"))  # type: ignore[misc]
+    assert len(group) == 2
+    _, first = group.fetch("b", api.key("items?page=1"), lambda: api.fetch("items?page=1", "b"))
+    _, third = group.fetch("b", api.key("items?page=3"), lambda: api.fetch("items?page=3", "b"))
+    assert (first, third) == (False, True)
+    assert [url[len(BASE):] for url in api.adapter.urls] == ["items?page=9", "items?page=1", "items?page=2",
+                                                           "items?page=3", "items?page=1"]
+
+
 def test_a_failed_request_is_not_shared_the_waiting_member_fetches_on_its_own() -> None:
     """A's request fails (HTTP 400) while B waits for it: A raises, B sends its own request and gets its page."""
     api, group = Api(hold=True, statuses=(400,)), SharedPages(("a", "b"))

@@ -44,10 +44,14 @@ from restloom.config.models import AuthSpec, ResourceSpec
 from restloom.expressions import Expression
 from restloom.http.client import Page, reparse
 
-__all__ = ["SHARED_PAGES", "SharedPages", "fingerprint", "share_groups"]
+__all__ = ["SHARED_BYTES", "SHARED_PAGES", "SharedPages", "fingerprint", "share_groups"]
 
-SHARED_PAGES = 32
-"""Responses a group keeps at most: enough for members prefetching a few pages apart, small in memory."""
+SHARED_PAGES = 256
+"""Responses a group keeps at most. Members drift apart: one whose pages select few records (Zendesk's
+``ivr_routes``) runs ahead of one building tables from many, and each fetches up to two chunks ahead. With
+32 kept, 150 pages of ``/v1/ivr`` took 444 requests instead of 150."""
+SHARED_BYTES = 32 * 2**20
+"""And response bytes a group keeps at most, so that large pages do not fill memory (the oldest go first)."""
 
 
 def share_groups(resources: Iterable[ResourceSpec]) -> list[tuple[str, ...]]:
@@ -125,11 +129,14 @@ class _Entry:
 class SharedPages:
     """The responses one group of resources fetched; see the module docstring."""
 
-    def __init__(self, members: Iterable[str], *, capacity: int = SHARED_PAGES) -> None:
+    def __init__(self, members: Iterable[str], *, capacity: int = SHARED_PAGES,
+                 capacity_bytes: int = SHARED_BYTES) -> None:
         self.members = frozenset(members)
         self.capacity = capacity
+        self.capacity_bytes = capacity_bytes
         self._live = set(self.members)
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._bytes = 0  # the bodies of the pages kept
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -179,7 +186,10 @@ class SharedPages:
             raise
         with self._lock:
             entry.page = Page(page.response, None, ignored=page.ignored)  # the bytes; not the sender's records
+            if self._entries.get(key) is entry:
+                self._bytes += _size(entry)
             self._drop_if_done(key, entry)
+            self._trim()
         entry.ready.set()
         return page
 
@@ -200,14 +210,26 @@ class SharedPages:
         with self._lock:
             for key, entry in list(self._entries.items()):
                 if entry.ready.is_set():
-                    del self._entries[key]
+                    self._remove(key)
 
     def _drop_if_done(self, key: str, entry: _Entry) -> None:
         if entry.page is not None and entry.taken >= self._live and self._entries.get(key) is entry:
-            del self._entries[key]
+            self._remove(key)
 
     def _trim(self) -> None:
-        """At most ``capacity`` entries: the oldest finished ones go (one in flight stays until it ends)."""
-        excess = len(self._entries) - self.capacity
-        for key in [k for k, e in self._entries.items() if e.page is not None][:max(0, excess)]:
-            del self._entries[key]
+        """At most ``capacity`` entries and ``capacity_bytes`` of bodies: the oldest finished ones go (one in
+        flight stays until it ends)."""
+        for key in [k for k, e in self._entries.items() if e.page is not None]:
+            if len(self._entries) <= self.capacity and self._bytes <= self.capacity_bytes:
+                return
+            self._remove(key)
+
+    def _remove(self, key: str) -> None:
+        entry = self._entries.pop(key)
+        if entry.page is not None:
+            self._bytes -= _size(entry)
+
+
+def _size(entry: _Entry) -> int:
+    """The bytes of an entry's body (what it holds in memory)."""
+    return len(entry.page.response.content or b"") if entry.page is not None else 0
