@@ -7,6 +7,7 @@ import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 
 from restloom.config import parse
@@ -103,25 +104,14 @@ def test_a_diverging_member_fetches_for_itself_and_pins_nothing_once_done() -> N
     assert api.adapter.urls == [f"{BASE}items?page=1", f"{BASE}items?page=2", f"{BASE}items?after=9"]
 
 
-def test_entries_are_capped_and_a_miss_fetches_again() -> None:
-    """With room for two responses, the oldest goes; the member that comes late fetches it itself."""
-    api, group = Api(), SharedPages(("a", "b"), capacity=2)
-    for page in (1, 2, 3):
-        group.fetch("a", api.key(f"items?page={page}"), lambda page=page: api.fetch(f"items?page={page}"))  # type: ignore[misc]
-    assert len(group) == 2
-    _, first = group.fetch("b", api.key("items?page=1"), lambda: api.fetch("items?page=1", "b"))
-    _, third = group.fetch("b", api.key("items?page=3"), lambda: api.fetch("items?page=3", "b"))
-    assert (first, third) == (False, True)
-    assert [url[len(BASE):] for url in api.adapter.urls] == ["items?page=1", "items?page=2", "items?page=3",
-                                                           "items?page=1"]
-
-
-def test_the_bytes_kept_are_capped_too_and_a_miss_fetches_again() -> None:
-    """Room for 100 responses but the bytes of two: after three pages the oldest went, and the member that
-    comes late fetches it itself while the newest is shared."""
+@pytest.mark.parametrize("bound", ["responses", "bytes"])
+def test_entries_are_capped_and_a_miss_fetches_again(bound: str) -> None:
+    """With room for two responses (or for the bytes of two), the oldest goes; the member that comes late
+    fetches it itself while the newest is shared."""
     api = Api()
     size = len(api.fetch("items?page=9").response.content)  # every body here is as long (ids of one digit)
-    group = SharedPages(("a", "b"), capacity=100, capacity_bytes=2 * size)
+    group = (SharedPages(("a", "b"), capacity=2) if bound == "responses"
+             else SharedPages(("a", "b"), capacity=100, capacity_bytes=2 * size))
     for page in (1, 2, 3):
         group.fetch("a", api.key(f"items?page={page}"), lambda page=page: api.fetch(f"items?page={page}"))  # type: ignore[misc]
     assert len(group) == 2
