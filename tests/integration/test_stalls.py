@@ -18,8 +18,9 @@ FINE = b'{"data": [{"id": 1}, {"id": 2}]}'
 
 
 def _head(length: int, *, close: bool) -> bytes:
+    connection = "Connection: close\r\n" if close else ""
     return (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n"
-            f"{'Connection: close' + chr(13) + chr(10) if close else ''}\r\n").encode()
+            f"{connection}\r\n").encode()
 
 
 class _StallingHandler(socketserver.BaseRequestHandler):

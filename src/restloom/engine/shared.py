@@ -219,6 +219,8 @@ class SharedPages:
     def _trim(self) -> None:
         """At most ``capacity`` entries and ``capacity_bytes`` of bodies: the oldest finished ones go (one in
         flight stays until it ends)."""
+        if len(self._entries) <= self.capacity and self._bytes <= self.capacity_bytes:
+            return  # the usual case: no walk over the entries
         for key in [k for k, e in self._entries.items() if e.page is not None]:
             if len(self._entries) <= self.capacity and self._bytes <= self.capacity_bytes:
                 return
