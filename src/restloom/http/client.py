@@ -125,8 +125,9 @@ class Fetcher:
         return session
 
     def close(self) -> None:
-        """Release the session's connections."""
+        """Release the session's connections; the deadline thread ends."""
         self.session.close()
+        self._watchdog.close()
 
     def fetch(self, request: requests.Request, *, resource: str, policy: RetryPolicy,
               actions: ResponseActions | None = None, timeouts: Timeouts | None = None) -> Page:

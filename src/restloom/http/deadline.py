@@ -81,6 +81,7 @@ class Watchdog:
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
         self._idle = idle_seconds
+        self._closing = False
 
     @contextmanager
     def watch(self, seconds: float) -> Iterator[Watch]:
@@ -92,6 +93,7 @@ class Watchdog:
                 heapq.heapify(self._heap)
             earliest = self._heap[0][0] if self._heap else None
             heapq.heappush(self._heap, (watch.deadline, next(self._order), watch))
+            self._closing = False
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="restloom-deadlines", daemon=True)
                 self._thread.start()
@@ -105,6 +107,15 @@ class Watchdog:
             _current.watch = previous
             with self._cond:
                 watch.done = True
+                if self._closing:
+                    self._cond.notify()
+
+    def close(self) -> None:
+        """End the thread as soon as no request is watched (a run is over) rather than ``idle_seconds``
+        later; a watch after this starts it again."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
 
     def _run(self) -> None:
         with self._cond:
@@ -112,7 +123,7 @@ class Watchdog:
                 while self._heap and self._heap[0][2].done:
                     heapq.heappop(self._heap)
                 if not self._heap:
-                    if not self._cond.wait(self._idle) and not self._heap:
+                    if self._closing or (not self._cond.wait(self._idle) and not self._heap):
                         self._thread = None
                         return
                     continue
