@@ -100,7 +100,7 @@ def test_the_client_reads_long_integers_exactly() -> None:
     (b'{"data": [{"n": -9223372036854775809}]}', -(2**63) - 1),  # 19 digits, below 64 bits: read exactly
     (b'{"data": [{"n": 999999999999999999}]}', 999999999999999999),  # 18 digits: orjson's integer
     (b'{"data": [{"n": 1e20, "s": "12345678901234567890"}]}', 1e20),  # 20 digits in a string: a float stays one
-    (b'{"data": [{"n": 1.5e19}]}', 1.5e19),  # a float without 19 digits in a row: orjson's float
+    (b'{"data": [{"n": 1.5e19}]}', 1.5e19),  # a float of 1e18 or more: a float, as Python reads it
 ])
 def test_large_numbers_are_read_as_pythons_parser_reads_them(body: bytes, expected: Any) -> None:
     """Integers beyond 64 bits (or below) exactly, 64-bit ones and floats as orjson reads them, which is

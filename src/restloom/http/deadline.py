@@ -155,9 +155,7 @@ class _LargerReads:
         self._sock: Any = sock
 
     def makefile(self, mode: str) -> Any:
-        if mode != "rb":  # not what http.client asks for: the socket's own file
-            return self._sock.makefile(mode)
-        return self._sock.makefile("rb", buffering=READ_BUFFER)
+        return self._sock.makefile(mode, buffering=READ_BUFFER)
 
 
 class _BufferedResponse(http.client.HTTPResponse):
@@ -168,7 +166,7 @@ class _BufferedResponse(http.client.HTTPResponse):
     the interpreter lock. A thread that turns pages into tables meanwhile keeps the lock for up to the
     switch interval (5 ms) before the fetching thread gets it back. With http.client's 8 KiB buffer a
     43 KB page took 6 reads and 8 polls, now 1 and 3; 500 pages fetched beside a thread of pure Python took
-    3.9-4.2 s instead of 7.2-7.4 s, 0.6-0.9 s alone either way (``bench/bench_reads.py``)."""
+    5.0-5.6 s instead of 7.8-8.3 s, 0.5-0.6 s alone either way (``bench/bench_reads.py``)."""
 
     def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
         super().__init__(_LargerReads(sock), *args, **kwargs)  # type: ignore[arg-type]
