@@ -229,7 +229,8 @@ def differential(config_factory: ConfigFactory, *, tmp_path: Path, api: str = "g
                  seed: int = 0, source_kwargs: Mapping[str, Any] | None = None,
                  compare: bool = True, fan_out_paths: Collection[str] = (), runs: int = 1,
                  restloom_only: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                 prepare: Callable[[SimulatedAPI, int], None] | None = None) -> Outcome:
+                 prepare: Callable[[SimulatedAPI, int], None] | None = None,
+                 adapt: Callable[[Any], Any] = lambda source: source) -> Outcome:
     """Run ``config_factory(api)`` on stock dlt, then on restloom, against one server; compare both.
 
     The factory is called once per side, so each gets its own config (dlt and restloom may keep
@@ -238,18 +239,18 @@ def differential(config_factory: ConfigFactory, *, tmp_path: Path, api: str = "g
     incremental state carries over); the request logs then cover every run. ``restloom_only`` changes
     restloom's config alone (an option of the extended dialect that dlt would reject). ``prepare(api, n)``
     sets the served data before run ``n`` of each side (it must depend on ``n`` alone: both sides see the
-    same).
+    same). ``adapt(source)``: what each side runs instead of its source (e.g. ``source.add_limit(2)``).
     """
     kwargs = dict(source_kwargs or {})
     with serve(api, size=size, seed=seed) as server:
         before_run = None if prepare is None else (lambda run: prepare(server, run))
-        dlt_side = run_side(lambda: dlt_rest_api_source(dict(config_factory(server)), **kwargs), name="dlt_side",
+        dlt_side = run_side(lambda: adapt(dlt_rest_api_source(dict(config_factory(server)), **kwargs)), name="dlt_side",
                             tmp_path=tmp_path, runs=runs, before_run=before_run)
         dlt_log = server.requests
         server.clear_requests()
         restloom_side = run_side(
-            lambda: restloom.rest_api_source((restloom_only or dict)(dict(config_factory(server))), **kwargs,
-                                             retry_wait_scale=0.0),
+            lambda: adapt(restloom.rest_api_source((restloom_only or dict)(dict(config_factory(server))), **kwargs,
+                                                   retry_wait_scale=0.0)),
             name="restloom_side", tmp_path=tmp_path, runs=runs, before_run=before_run)
         restloom_log = server.requests
     outcome = Outcome(

@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import dlt
+from dlt.common.exceptions import ResourceNameNotAvailable
 from dlt.extract.items import DataItemWithMeta
-from dlt.extract.items_transform import ItemTransform
+from dlt.extract.items_transform import ItemTransform, LimitItem
 
 from restloom.adapter.columnar import Columnar, NotColumnar, chunk_rows
 from restloom.adapter.perparent import ParentCursors
@@ -48,6 +49,22 @@ def dlt_items(stream: Stream, columnar: Columnar | None = None, report: RunRepor
                 yield from _arrow_items(rows, meta, columnar, report)
     finally:
         stream.close()  # dlt closing the generator early also stops the engine's threads for it
+
+
+def limited_by_dlt() -> bool:
+    """Whether the resource dlt runs now has dlt's ``add_limit`` (a ``LimitItem`` step in its pipe).
+
+    dlt's limit counts the items a resource yields and closes it at the limit. dlt's rest_api yields a page
+    an item, so ``add_limit(2)`` reads two pages. A limited resource here goes as rows, a page an item (a
+    columnar chunk is several pages, and several items: its root table and each nested table, so the limit
+    would cut a chunk's nested tables off), and requests each page only when dlt asks for it (no page is
+    requested ahead that dlt would never take). Called inside the resource's generator, where dlt has set
+    the current pipe; elsewhere (a resource iterated by hand) there is no limit to see."""
+    try:
+        pipe = dlt.current.pipe()
+    except ResourceNameNotAvailable:
+        return False
+    return any(isinstance(step, LimitItem) for step in getattr(pipe, "steps", ()))
 
 
 def _row_items(batches: Iterable[Batch]) -> Iterator[Any]:
@@ -162,4 +179,4 @@ def _note_lane(report: RunReport | None, columnar: Columnar) -> None:
         report.note_record_by_record(columnar.resource, columnar.record_by_record)
 
 
-__all__ = ["READY_WAIT", "ArrowAfterIncremental", "dlt_items"]
+__all__ = ["READY_WAIT", "ArrowAfterIncremental", "dlt_items", "limited_by_dlt"]

@@ -27,7 +27,7 @@ from dlt.extract.source import DltSource
 
 from restloom.adapter.columnar import Columnar, describe_path, row_path_reason
 from restloom.adapter.front import DLT_SECTION, RunOptions, compile_config
-from restloom.adapter.items import ArrowAfterIncremental, dlt_items
+from restloom.adapter.items import ArrowAfterIncremental, dlt_items, limited_by_dlt
 from restloom.adapter.perparent import ParentCursors
 from restloom.adapter.steps import PROGRESS_KEY, close_window, narrow, next_window
 from restloom.adapter.windows import (
@@ -45,6 +45,7 @@ from restloom.errors import ConfigError, ConfigIssue, ResourceError
 from restloom.report import RunReport
 
 DEFAULT_FILE_FORMAT = "parquet"
+LIMITED = "dlt's add_limit: it counts the items a resource yields, and the rows of a page are one item"
 REPORT_ATTRIBUTE = "_restloom_report"
 OnFailure = Literal["raise", "continue"]
 ON_FAILURE: tuple[OnFailure, ...] = ("raise", "continue")
@@ -216,9 +217,10 @@ class _Ends:
     report: RunReport
     converters: dict[str, Columnar] = field(default_factory=dict)
 
-    def columnar(self, name: str) -> Columnar | None:
-        """The columnar converter of one extraction of ``name``, or None when it goes as rows."""
-        reason = self.row_reasons.get(name)
+    def columnar(self, name: str, *, limited: bool = False) -> Columnar | None:
+        """The columnar converter of one extraction of ``name``, or None when it goes as rows (``limited``:
+        dlt's ``add_limit`` is on it, ``limited_by_dlt``)."""
+        reason = LIMITED if limited else self.row_reasons.get(name)
         if reason is not None:
             self.report.set_path(name, describe_path(reason))
             return None
@@ -268,10 +270,10 @@ def _filtered_by_dlt(spec: ResourceSpec) -> bool:
     return spec.endpoint.incremental is not None and not spec.parent
 
 
-def _filtered_items(stream: Stream, spec: ResourceSpec, ends: _Ends) -> Iterator[Any]:
+def _filtered_items(stream: Stream, spec: ResourceSpec, ends: _Ends, *, limited: bool) -> Iterator[Any]:
     """The items of a resource dlt's incremental filters: columnar ones as records, a chunk at a time, for
     ``ArrowAfterIncremental``; a page a chunk with ``row_order`` (dlt closes the resource between pages)."""
-    yield from dlt_items(stream, ends.columnar(spec.name), ends.report, after_incremental=True,
+    yield from dlt_items(stream, ends.columnar(spec.name, limited=limited), ends.report, after_incremental=True,
                          per_page=spec.endpoint.row_ordered)
 
 
@@ -285,8 +287,9 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends)
     if incremental is None:
         def pages() -> Iterator[Any]:
             ends.cursors.start(spec.name)
-            stream = run.pages(spec)
-            yield from dlt_items(stream, ends.columnar(spec.name), ends.report)
+            limited = limited_by_dlt()
+            stream = run.pages(spec, on_demand=limited)
+            yield from dlt_items(stream, ends.columnar(spec.name, limited=limited), ends.report)
             ends.finish(spec.name, stream)
         return dlt.resource(pages, name=spec.name, selected=spec.selected, **hints)
 
@@ -294,8 +297,9 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends)
     def incremental_pages(cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
         ends.cursors.start(spec.name)
         ends.cursors.track(spec.name, cursor)
-        stream = run.pages(spec, _window(incremental, cursor))
-        yield from _filtered_items(stream, spec, ends)
+        limited = limited_by_dlt()
+        stream = run.pages(spec, _window(incremental, cursor), on_demand=limited)
+        yield from _filtered_items(stream, spec, ends, limited=limited)
         ends.finish(spec.name, stream)
 
     return dlt.resource(incremental_pages, name=spec.name, selected=spec.selected, **hints)
@@ -314,7 +318,8 @@ def _stepped(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends,
         window = next_window(incremental, live.get(PROGRESS_KEY), now or datetime.now(UTC))
         if window is not None:
             narrow(cursor, window)
-        stream = run.pages(spec, _window(incremental, cursor))
+        limited = limited_by_dlt()
+        stream = run.pages(spec, _window(incremental, cursor), on_demand=limited)
 
         def loaded(ok: bool) -> None:  # the window's rows are all here: the next extraction starts after it
             if window is not None and ok:
@@ -322,7 +327,7 @@ def _stepped(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends,
                 run.report.window(spec.name, start=window.start, end=window.end, left=window.left)
 
         try:
-            yield from _filtered_items(stream, spec, ends)
+            yield from _filtered_items(stream, spec, ends, limited=limited)
         except GeneratorExit:  # dlt closes an ordered (row_order) resource once a row passed the window's end
             loaded(bool(cursor.end_out_of_range))
             raise

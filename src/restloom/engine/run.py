@@ -269,11 +269,11 @@ class Run:
                 self._page_pool = ThreadPoolExecutor(self.fetcher.ceiling, thread_name_prefix="restloom-pages")
             return self._page_pool
 
-    def page_source(self, spec: ResourceSpec) -> PageSource:
-        """What the page loop of ``spec`` needs from this run."""
+    def page_source(self, spec: ResourceSpec, *, on_demand: bool = False) -> PageSource:
+        """What the page loop of ``spec`` needs from this run (``on_demand``: no pages requested ahead)."""
         return PageSource(spec=spec, base_url=self.config.client.base_url, fetcher=self.fetcher,
                           report=self.report, auth=self.auth_for(spec.endpoint.auth), scope=self.scope,
-                          pool=lambda: self.page_pool, shared=self.shared.get(spec.name))
+                          pool=None if on_demand else lambda: self.page_pool, shared=self.shared.get(spec.name))
 
     def select(self, names: Iterable[str]) -> None:
         """Only the resources ``names`` will run (dlt's ``with_resources``): no response is kept for another."""
@@ -283,11 +283,14 @@ class Run:
                 group.finish(name)
 
     # -- streams --------------------------------------------------------------------------------
-    def pages(self, spec: ResourceSpec, window: Window = NO_WINDOW) -> Stream:
-        """The pages of a top-level resource, fetched ahead on a thread of its own (but with an incremental's
-        ``row_order``); failures contained."""
+    def pages(self, spec: ResourceSpec, window: Window = NO_WINDOW, *, on_demand: bool = False) -> Stream:
+        """The pages of a top-level resource, fetched ahead on a thread of its own; failures contained.
+
+        ``on_demand`` (and with an incremental's ``row_order``): each page is requested only when the consumer
+        asks for it — dlt stops reading a resource it limits (``add_limit``) or one past its window's end,
+        and pages fetched ahead would be requests for nothing."""
         queues: list[queue.Queue[Any]] = []
-        return Stream(self._top_level(spec, window, queues),
+        return Stream(self._top_level(spec, window, queues, on_demand or spec.endpoint.row_ordered),
                       at_hand=lambda wait: not queues or filled(queues[0], wait))
 
     def child_pages(self, spec: ResourceSpec, parent_page: list[Any], window: Windows = NO_WINDOW) -> Stream:
@@ -295,12 +298,12 @@ class Run:
         parent record (``Batch.parent``)."""
         return Stream(self._children(spec, parent_page, window))
 
-    def _top_level(self, spec: ResourceSpec, window: Window,
-                   queues: list[queue.Queue[Any]]) -> Generator[Batch, None, Outcome]:
+    def _top_level(self, spec: ResourceSpec, window: Window, queues: list[queue.Queue[Any]],
+                   on_demand: bool) -> Generator[Batch, None, Outcome]:
         self._acquire()
         try:
             self.report.start(spec.name)
-            source = self.page_source(spec)
+            source = self.page_source(spec, on_demand=on_demand)
             if source.shared is not None:
                 source.shared.begin(spec.name)
             def make() -> Iterator[Batch]:
@@ -310,8 +313,7 @@ class Run:
                     rows, text = storable_page(spec, page, lambda note: self._warn(spec, note))
                     yield Batch(rows, text=text)
 
-            # with row_order a page is asked for only when dlt wants it (pages fetched ahead: requests for nothing)
-            pages = make() if spec.endpoint.row_ordered else prefetch(make, size=lambda b: len(b.rows), queues=queues)
+            pages = make() if on_demand else prefetch(make, size=lambda b: len(b.rows), queues=queues)
             outcome = yield from self._contained(spec, pages, checked=True)
             if not outcome.failed:
                 self.report.finish(spec.name)
