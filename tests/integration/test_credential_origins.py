@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 
 from restloom.config import SecretRef
 from restloom.testing import SimulatedAPI, serve
@@ -114,9 +115,11 @@ def test_a_host_that_needs_the_credentials_fails_loudly(run_sync: Sync) -> None:
     assert len(table_rows(result, "users")) == 10
 
 
-def test_redirect_to_another_origin_drops_every_credential(run_sync: Sync) -> None:
+@pytest.mark.parametrize("session", [None, "plain"], ids=["restloom's session", "a plain session of your own"])
+def test_redirect_to_another_origin_drops_every_credential(run_sync: Sync, session: str | None) -> None:
     """A 302 to another origin is followed without the X-API-Key header and the api_key query pair (requests
-    itself drops only Authorization), with the warning naming the host; the rows still load."""
+    itself drops only Authorization), with the warning naming the host; the rows still load. The same through
+    a plain ``requests.Session`` of the user's (``client.session``), whose own object is left as it was."""
     with serve("generic", size=12, seed=3) as api:
         key = api.real_credentials["api_key"]
         endpoint = {"path": "moved/offset/items", "data_selector": "items", "paginator": "single_page",
@@ -124,7 +127,12 @@ def test_redirect_to_another_origin_drops_every_credential(run_sync: Sync) -> No
         config = {"client": {"base_url": _localhost(api),
                              "auth": {"type": "api_key", "name": "X-API-Key", "api_key": key}},
                   "resources": [{"name": "items", "primary_key": "id", "endpoint": endpoint}]}
+        own = requests.Session()
+        adapters = dict(own.adapters)
+        if session == "plain":
+            config["client"]["session"] = own
         result = run_sync(config)
+        assert own.adapters == adapters  # the user's session still has requests' own adapters
         log = [(r.path, r.status, r.auth, sorted(r.query)) for r in api.requests]
     host, base_origin = api.root_url, api.root_url.replace("127.0.0.1", "localhost")
     assert log == [("/api/moved/offset/items", 302, "real", ["api_key", "limit"]),

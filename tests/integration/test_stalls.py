@@ -11,7 +11,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
 
+from restloom.http.client import Fetcher
+from restloom.http.deadline import DeadlineAdapter
+from restloom.http.redact import Redactor
+from restloom.report import RunReport
 from tests.conftest import Sync
 
 FINE = b'{"data": [{"id": 1}, {"id": 2}]}'
@@ -38,14 +45,18 @@ class _StallingHandler(socketserver.BaseRequestHandler):
             received += chunk
         path = received.split(b" ", 2)[1].decode()
         self.server.paths.append(path)
+        team = [line for line in received.split(b"\r\n") if line.lower().startswith(b"x-team:")]
+        if team:
+            self.server.headers.append(team[0].split(b":", 1)[1].strip().decode())
         try:
             if path == "/fine":  # the connection closes after it, and the response says so
                 self.request.sendall(_head(len(FINE), close=True) + FINE)
                 return
             stalled = _head(1000, close=self.server.close_stalled)
             self.request.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: " if path == "/crawl" else stalled)
+            ends = time.monotonic() + self.server.trickle_for
             while not self.server.stop.wait(0.1):
-                if path != "/silent":
+                if path != "/silent" and time.monotonic() < ends:
                     self.request.sendall(b"a")
         except OSError:  # the client gave up and closed the connection
             return
@@ -54,16 +65,18 @@ class _StallingHandler(socketserver.BaseRequestHandler):
 class _StallingServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
-    def __init__(self, close_stalled: bool) -> None:
+    def __init__(self, close_stalled: bool, trickle_for: float) -> None:
         super().__init__(("127.0.0.1", 0), _StallingHandler)
+        self.trickle_for = trickle_for  # seconds a trickle goes on (then silence: a read timeout ends it)
         self.stop = threading.Event()
         self.paths: list[str] = []
+        self.headers: list[str] = []  # each request's X-Team header, when it had one
         self.close_stalled = close_stalled  # the stalled responses say Connection: close
 
 
 @contextmanager
-def _stalling_server(*, close_stalled: bool = False) -> Iterator[_StallingServer]:
-    server = _StallingServer(close_stalled)
+def _stalling_server(*, close_stalled: bool = False, trickle_for: float = 60.0) -> Iterator[_StallingServer]:
+    server = _StallingServer(close_stalled, trickle_for)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -107,6 +120,56 @@ def test_a_silent_and_a_trickling_server_fail_alone_by_their_deadline(run_sync: 
     }
     assert result.landed == {"fine": 2}
     assert seconds < 15  # the default read timeout alone is 60 s
+
+
+def test_a_plain_session_of_your_own_keeps_the_total_deadline(run_sync: Sync) -> None:
+    """``client.session`` a plain ``requests.Session`` with its own header and an ``HTTPAdapter`` with a
+    ``Retry`` mounted: the trickling body still fails on the total deadline (without restloom's adapter it
+    ends only when the server stops trickling, after 8 s), the header is sent, and the
+    user's session keeps its own adapter object."""
+    session = requests.Session()
+    session.headers["X-Team"] = "data"
+    mounted = HTTPAdapter(max_retries=Retry(total=0), pool_maxsize=3)
+    session.mount("http://", mounted)
+    with _stalling_server(trickle_for=8) as server:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        config = _config(base, "trickle", "fine", timeout={"connect": 1, "read": 0.3, "total": 0.8},
+                         session=session)
+        started = time.monotonic()
+        result = run_sync(config)
+        seconds = time.monotonic() - started
+        headers = list(server.headers)
+    errors = {stats.name: stats.error for stats in result.report.failed}
+    assert errors == {"trickle": f"total deadline of 0.8 s passed (the response was still arriving) at "
+                                 f"{base}trickle after 0 retries"}
+    assert result.landed == {"fine": 2}
+    assert headers == ["data", "data"]
+    assert session.adapters["http://"] is mounted
+    assert seconds < 5  # the deadline ended the trickle, not the server
+
+
+def test_a_session_of_another_class_is_sent_through_as_it_is() -> None:
+    """A session subclass (a cache's, dlt's own) and an adapter of the user's are not copied or replaced:
+    the fetcher sends through them as they are."""
+    class Cached(requests.Session):
+        pass
+
+    custom = Cached()
+    assert Fetcher(concurrency=1, report=RunReport(), redactor=Redactor(), session=custom).session is custom
+    plain = requests.Session()
+    own_adapter = HTTPAdapter()
+    plain.mount("http://", _OwnAdapter())
+    plain.mount("https://", own_adapter)
+    sent = Fetcher(concurrency=1, report=RunReport(), redactor=Redactor(), session=plain).session
+    assert sent is not plain
+    assert type(sent.adapters["http://"]) is _OwnAdapter
+    assert type(sent.adapters["https://"]) is DeadlineAdapter
+    assert (sent.headers, sent.cookies, sent.hooks) == (plain.headers, plain.cookies, plain.hooks)
+    assert plain.adapters["https://"] is own_adapter
+
+
+class _OwnAdapter(HTTPAdapter):
+    """An adapter of the user's own class."""
 
 
 def test_an_endpoint_timeout_overrides_the_client(run_sync: Sync) -> None:

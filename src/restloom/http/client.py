@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 
 import orjson
 import requests
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.utils import get_netrc_auth, resolve_proxies
 
@@ -88,13 +89,43 @@ class ScopedSession(requests.Session):
 STRIPPED = "restloom_stripped"
 
 
+def _adopted(session: requests.Session, scope: CredentialScope | None) -> requests.Session:
+    """The session a config passes in, as the run sends with it.
+
+    A plain ``requests.Session`` (its class exactly) is copied into a ``ScopedSession`` — its headers, auth,
+    cookies (the same jar), proxies, verify, hooks and every other setting as they are — whose adapters of
+    requests' own class (what ``Session()`` mounts, or an ``HTTPAdapter`` with a ``Retry``) are
+    ``DeadlineAdapter``s with the same pool sizes and retries (fresh pools). So the total deadline per request, the
+    64 KiB reads and the credential scope on redirects hold for it too: without them a server trickling a
+    byte at a time kept a run on such a session waiting forever. The user's object is left as it was.
+
+    Any other session (a subclass: a cache's, dlt's own) or adapter (a test double, a transport of the
+    user's) is kept as it is: requests sent through it get the connect and read timeouts only."""
+    if type(session) is not requests.Session:
+        return session
+    adopted = ScopedSession(scope)
+    for name in requests.Session.__attrs__:  # every setting, as requests pickles a session
+        setattr(adopted, name, getattr(session, name))
+    adopted.adapters = type(session.adapters)()
+    for prefix, adapter in session.adapters.items():
+        adopted.adapters[prefix] = _watched(adapter) if type(adapter) is HTTPAdapter else adapter
+    return adopted
+
+
+def _watched(adapter: HTTPAdapter) -> DeadlineAdapter:
+    """A ``DeadlineAdapter`` with ``adapter``'s settings (as requests pickles an adapter), pools of its own."""
+    state = {name: getattr(adapter, name) for name in HTTPAdapter.__attrs__}
+    return DeadlineAdapter(pool_connections=state["_pool_connections"], pool_maxsize=state["_pool_maxsize"],
+                           max_retries=state["max_retries"], pool_block=state["_pool_block"])
+
+
 class Fetcher:
     """Sends requests for every resource of a run through one gate per origin (``restloom.http.limits``):
     at most ``concurrency`` in flight at first — a hard cap when ``fixed``, else a start the bound grows
     from while the API answers fast — and within the rate budget the API's headers announce.
 
-    ``scope``: where credentials may go; a redirect elsewhere is followed without them (only on the session
-    the Fetcher makes — a session a config passes in follows requests' own rules).
+    ``scope``: where credentials may go; a redirect elsewhere is followed without them. A session a config
+    passes in (``client.session``) is sent through as ``_adopted`` says.
     """
 
     def __init__(self, *, concurrency: int, report: RunReport, redactor: Redactor,
@@ -102,7 +133,7 @@ class Fetcher:
                  scope: CredentialScope | None = None, fixed: bool = True) -> None:
         self.scope = scope
         self.limits = Limits(concurrency, fixed=fixed)
-        self.session = session or self._new_session(self.limits.ceiling, scope)
+        self.session = self._new_session(self.limits.ceiling, scope) if session is None else _adopted(session, scope)
         self._flight_lock = threading.Lock()
         self._proxy_cache: dict[str, dict[str, str]] = {}
         self._netrc_cache: dict[str, AuthBase | tuple[str, str]] = {}

@@ -7,8 +7,10 @@ deadline, the read blocked on it returns at once, and the fetcher reports which 
 (:class:`DeadlineExceeded`).
 
 The watch learns the socket from the connection: sessions restloom makes mount a
-:class:`DeadlineAdapter`, whose connections tell the current thread's watch which one they are. On a
-session of your own (``client.session``) only the connect and read timeouts apply.
+:class:`DeadlineAdapter`, whose connections tell the current thread's watch which one they are; a plain
+``requests.Session`` of your own (``client.session``) is sent through a copy with them
+(``restloom.http.client._adopted``). A session of another class, or an adapter of your own, gets the
+connect and read timeouts only.
 
 Those connections also read their responses in blocks of ``READ_BUFFER`` bytes (:class:`_BufferedResponse`).
 """
