@@ -16,6 +16,9 @@ DuckDB file are checked (N records, 2N list items). Systems:
 ``--incremental`` gives restloom and dlt an incremental on ``updated_at`` (filtered client side; the
 reference has none): on a re-sync every record is read again and filtered out.
 ``--restloom-env KEY=VALUE`` sets a variable for restloom's runs only (e.g. to choose its loader path).
+``--variant NAME:KEY=VALUE[,KEY=VALUE...]`` adds restloom with those variables as a system of its own,
+``restloom:NAME``, run right after ``restloom`` in every round: a setting compared in alternating pairs,
+its per-round ratio to restloom printed like the others' (repeat it for more variants).
 ``--profile`` prints restloom's peak RSS per step (extract, normalize, load) from a 20 ms RSS sampler.
 
     python bench/bench_volume.py --rounds 3 --records 20000 200000 2000000 --resync
@@ -102,11 +105,26 @@ def count_rows(database: Path) -> tuple[int, int]:
     return int(records[0]), int(items[0])
 
 
+def variants(specs: list[str]) -> dict[str, list[str]]:
+    """``--variant`` specs (``NAME:KEY=VALUE[,KEY=VALUE...]``) as system names (``restloom:NAME``) and their
+    ``KEY=VALUE`` items; a spec without a name, a value without ``=`` or a name given twice is refused."""
+    found: dict[str, list[str]] = {}
+    for spec in specs:
+        name, _, pairs = spec.partition(":")
+        items = [item for item in pairs.split(",") if item]
+        if not name or not items or any("=" not in item for item in items) or f"restloom:{name}" in found:
+            raise SystemExit(f"--variant {spec!r}: expected NAME:KEY=VALUE[,KEY=VALUE...], each name once")
+        found[f"restloom:{name}"] = items
+    return found
+
+
 def run_system(system: str, records: int, base_url: str, workdir: Path, args: argparse.Namespace) -> dict:
     env = dict(os.environ, RUNTIME__LOG_LEVEL="ERROR", RUNTIME__DLTHUB_TELEMETRY="false")
-    if system == "restloom":
+    child = system.partition(":")[0]  # a variant runs restloom's child with its variables
+    if child == "restloom":
         env.update(item.split("=", 1) for item in args.restloom_env)
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", system, "--base-url", base_url,
+        env.update(item.split("=", 1) for item in variants(args.variant).get(system, []))
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", child, "--base-url", base_url,
                "--workdir", str(workdir)]
     if args.profile:
         command.append("--profile")
@@ -126,14 +144,15 @@ def _range(values: list[float], fmt: str) -> str:
 def report(records: int, phase: str, results: dict[str, list[dict]]) -> None:
     """Per system: wall and peak RSS min-max over the rounds, and the paired per-round ratios to restloom."""
     print(f"\n{records:,} records, {phase} ({len(results['restloom'])} rounds)")
-    print(f"  {'system':<9} {'wall s':>13} {'CPU s':>13} {'peak MiB':>13} {'wall / restloom':>17} "
+    width = max(9, *map(len, results))
+    print(f"  {'system':<{width}} {'wall s':>13} {'CPU s':>13} {'peak MiB':>13} {'wall / restloom':>17} "
           f"{'median':>7} {'peak / restloom':>17}")
     base = results["restloom"]
     for system, runs in results.items():
         walls, peaks, cpus = [r["seconds"] for r in runs], [r["peak_mib"] for r in runs], [r["cpu"] for r in runs]
         wall_ratio = [r["seconds"] / b["seconds"] for r, b in zip(runs, base, strict=True)]
         peak_ratio = [r["peak_mib"] / b["peak_mib"] for r, b in zip(runs, base, strict=True)]
-        print(f"  {system:<9} {_range(walls, '.1f'):>13} {_range(cpus, '.1f'):>13} {_range(peaks, '.0f'):>13} "
+        print(f"  {system:<{width}} {_range(walls, '.1f'):>13} {_range(cpus, '.1f'):>13} {_range(peaks, '.0f'):>13} "
               f"{_range(wall_ratio, '.2f'):>17} {statistics.median(wall_ratio):>7.2f} {_range(peak_ratio, '.2f'):>17}")
         for run in runs:
             if run.get("steps"):
@@ -143,12 +162,15 @@ def report(records: int, phase: str, results: dict[str, list[dict]]) -> None:
 
 def bench(records: int, args: argparse.Namespace, root: Path) -> None:
     systems = [s for s in SYSTEMS if s in args.systems]
+    if "restloom" in systems:
+        at = systems.index("restloom") + 1
+        systems[at:at] = list(variants(args.variant))
     first: dict[str, list[dict]] = {s: [] for s in systems}
     again: dict[str, list[dict]] = {s: [] for s in systems}
     with server(records) as base_url:
         for round_no in range(args.rounds):
             for system in systems:
-                workdir = root / f"{system}-{records}-{round_no}"
+                workdir = root / f"{system.replace(':', '-')}-{records}-{round_no}"
                 first[system].append(run_system(system, records, base_url, workdir, args))
                 print(f"  round {round_no + 1} {system}: {first[system][-1]['seconds']:.1f} s, "
                       f"{first[system][-1]['peak_mib']:.0f} MiB", file=sys.stderr, flush=True)
@@ -170,6 +192,8 @@ def main() -> None:
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
     parser.add_argument("--resync", action="store_true", help="sync the same records again into the tables")
     parser.add_argument("--restloom-env", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE[,KEY=VALUE...]",
+                        help="restloom with these variables as one more system, run after restloom each round")
     parser.add_argument("--profile", action="store_true", help="peak RSS per step")
     parser.add_argument("--incremental", action="store_true",
                         help="restloom and dlt with an incremental on updated_at (the reference has none)")
@@ -183,6 +207,7 @@ def main() -> None:
         run_child(args.child, api_config(args.base_url, incremental=args.incremental), args.base_url, args.workdir,
                   profile=args.profile)
         return
+    variants(args.variant)  # a malformed --variant stops the bench before any run
     print(f"python {' '.join(sys.argv)}\nrestloom env: {args.restloom_env or 'none'}; "
           f"load average at start: {os.getloadavg()[0]:.1f}")
     root = Path(tempfile.mkdtemp(prefix="restloom-volume-"))
