@@ -183,7 +183,6 @@ class Fetcher:
         actions: ResponseActions | None, timeouts: Timeouts,
     ) -> tuple[Page | None, Decision | None]:
         prepared = self.prepare(request)
-        url = self.redactor.url(prepared.url or "")
         self.report.count(resource, requests=1)
         gate = self.limits.gate(origin(prepared.url or ""))
         try:
@@ -197,14 +196,17 @@ class Fetcher:
             decision = decide(policy, attempt=attempt, error=exc)
             if decision.action == "retry":
                 return None, decision
-            raise RetriesExhausted(resource, _describe_error(exc, url=url, attempt=attempt, timeouts=timeouts,
+            raise RetriesExhausted(resource, _describe_error(exc, url=self.redactor.url(prepared.url or ""),
+                                                             attempt=attempt, timeouts=timeouts,
                                                              target=prepared.url or "")) from exc
         decision = decide(policy, attempt=attempt, status=response.status_code, headers=response.headers)
         if decision.action == "ok":
             return Page(response, document), None
         if decision.action == "retry":
             return None, decision
-        raise self._failure(resource, response, url=url, attempt=attempt, policy=policy)
+        # the URL is redacted only for a message (a few dozen microseconds a request otherwise)
+        raise self._failure(resource, response, url=self.redactor.url(prepared.url or ""), attempt=attempt,
+                            policy=policy)
 
     def _exchange(self, gate: OriginGate, ticket: Ticket, prepared: requests.PreparedRequest,
                   timeouts: Timeouts) -> requests.Response:
