@@ -11,8 +11,10 @@ from typing import Any, ClassVar
 
 import dlt
 from dlt.common.exceptions import ResourceNameNotAvailable
+from dlt.extract.incremental import IncrementalResourceWrapper
 from dlt.extract.items import DataItemWithMeta
 from dlt.extract.items_transform import ItemTransform, LimitItem
+from dlt.extract.pipe import ForkPipe
 
 from restloom.adapter.columnar import Columnar, NotColumnar, chunk_rows
 from restloom.adapter.perparent import ParentCursors
@@ -65,6 +67,35 @@ def limited_by_dlt() -> bool:
     except ResourceNameNotAvailable:
         return False
     return any(isinstance(step, LimitItem) for step in getattr(pipe, "steps", ()))
+
+
+def steps_added_in_dlt(*, incremental: bool) -> str | None:
+    """Why the resource dlt runs now goes as rows because of steps added to it in dlt, or None.
+
+    A step added to a built resource (``add_map``, ``add_filter``, ``add_yield_map``, ``add_step``, a
+    Pydantic model as its columns, a transformer fed from it) sits in the resource's pipe after its
+    generator and gets what the generator yields: on dlt's rest_api a page of records. Arrow tables would
+    fail it, or pass it unchanged (a map on records that an incremental resource hands on as records before
+    ``ArrowAfterIncremental`` would change them, and the chunk's kept JSON text would then be read
+    without the change). So any step but those the columnar path expects sends the resource as rows; the
+    expected ones are ``ArrowAfterIncremental`` and dlt's incremental of a resource whose config declares
+    one (``incremental``: the records reach it before they become tables). ``add_limit`` is
+    ``limited_by_dlt``'s. Called inside the resource's generator, like that one."""
+    try:
+        pipe = dlt.current.pipe()
+    except ResourceNameNotAvailable:
+        return None
+    expected: tuple[type, ...] = (ArrowAfterIncremental, LimitItem)
+    if incremental:
+        expected += (IncrementalResourceWrapper,)
+    added = [_step_name(step) for step in list(getattr(pipe, "steps", ()))[1:] if not isinstance(step, expected)]
+    if not added:
+        return None
+    return f"steps added to it in dlt, which take records: {', '.join(added)}"
+
+
+def _step_name(step: Any) -> str:
+    return "a transformer fed from it" if isinstance(step, ForkPipe) else type(step).__name__
 
 
 def _row_items(batches: Iterable[Batch]) -> Iterator[Any]:
@@ -179,4 +210,4 @@ def _note_lane(report: RunReport | None, columnar: Columnar) -> None:
         report.note_record_by_record(columnar.resource, columnar.record_by_record)
 
 
-__all__ = ["READY_WAIT", "ArrowAfterIncremental", "dlt_items", "limited_by_dlt"]
+__all__ = ["READY_WAIT", "ArrowAfterIncremental", "dlt_items", "limited_by_dlt", "steps_added_in_dlt"]

@@ -27,7 +27,7 @@ from dlt.extract.source import DltSource
 
 from restloom.adapter.columnar import Columnar, describe_path, row_path_reason
 from restloom.adapter.front import DLT_SECTION, RunOptions, compile_config
-from restloom.adapter.items import ArrowAfterIncremental, dlt_items, limited_by_dlt
+from restloom.adapter.items import ArrowAfterIncremental, dlt_items, limited_by_dlt, steps_added_in_dlt
 from restloom.adapter.perparent import ParentCursors
 from restloom.adapter.steps import PROGRESS_KEY, close_window, narrow, next_window
 from restloom.adapter.windows import (
@@ -217,10 +217,11 @@ class _Ends:
     report: RunReport
     converters: dict[str, Columnar] = field(default_factory=dict)
 
-    def columnar(self, name: str, *, limited: bool = False) -> Columnar | None:
+    def columnar(self, name: str, *, limited: bool = False, added: str | None = None) -> Columnar | None:
         """The columnar converter of one extraction of ``name``, or None when it goes as rows (``limited``:
-        dlt's ``add_limit`` is on it, ``limited_by_dlt``)."""
-        reason = LIMITED if limited else self.row_reasons.get(name)
+        dlt's ``add_limit`` is on it, ``limited_by_dlt``; ``added``: why steps added to it in dlt take
+        records, ``steps_added_in_dlt``)."""
+        reason = LIMITED if limited else (self.row_reasons.get(name) or added)
         if reason is not None:
             self.report.set_path(name, describe_path(reason))
             return None
@@ -273,8 +274,8 @@ def _filtered_by_dlt(spec: ResourceSpec) -> bool:
 def _filtered_items(stream: Stream, spec: ResourceSpec, ends: _Ends, *, limited: bool) -> Iterator[Any]:
     """The items of a resource dlt's incremental filters: columnar ones as records, a chunk at a time, for
     ``ArrowAfterIncremental``; a page a chunk with ``row_order`` (dlt closes the resource between pages)."""
-    yield from dlt_items(stream, ends.columnar(spec.name, limited=limited), ends.report, after_incremental=True,
-                         per_page=spec.endpoint.row_ordered)
+    columnar = ends.columnar(spec.name, limited=limited, added=steps_added_in_dlt(incremental=True))
+    yield from dlt_items(stream, columnar, ends.report, after_incremental=True, per_page=spec.endpoint.row_ordered)
 
 
 def _window(spec: IncrementalSpec, cursor: Any) -> Window:
@@ -287,9 +288,9 @@ def _top_level(spec: ResourceSpec, run: Run, hints: dict[str, Any], ends: _Ends)
     if incremental is None:
         def pages() -> Iterator[Any]:
             ends.cursors.start(spec.name)
-            limited = limited_by_dlt()
+            limited, added = limited_by_dlt(), steps_added_in_dlt(incremental=False)
             stream = run.pages(spec, on_demand=limited)
-            yield from dlt_items(stream, ends.columnar(spec.name, limited=limited), ends.report)
+            yield from dlt_items(stream, ends.columnar(spec.name, limited=limited, added=added), ends.report)
             ends.finish(spec.name, stream)
         return dlt.resource(pages, name=spec.name, selected=spec.selected, **hints)
 
@@ -342,7 +343,7 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
     if incremental is None:
         def children(parent_page: Any) -> Iterator[Any]:
             stream = run.child_pages(spec, _as_page(parent_page))
-            yield from dlt_items(stream, ends.columnar(spec.name), ends.report)
+            yield from dlt_items(stream, _child_columnar(spec, ends), ends.report)
             ends.finish(spec.name, stream)
         return dlt.transformer(children, data_from=parent, name=spec.name, selected=spec.selected, **hints)
 
@@ -350,7 +351,7 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
         def per_parent_children(parent_page: Any) -> Iterator[Any]:
             cursors = ParentCursors.of_current_resource(spec)
             stream = run.child_pages(spec, _as_page(parent_page), cursors.window)
-            yield from dlt_items(stream, ends.columnar(spec.name), ends.report, cursors)
+            yield from dlt_items(stream, _child_columnar(spec, ends), ends.report, cursors)
             ends.finish(spec.name, stream)
         return dlt.transformer(per_parent_children, data_from=parent, name=spec.name, selected=spec.selected,
                                **hints)
@@ -358,11 +359,17 @@ def _child(spec: ResourceSpec, run: Run, parent: DltResource, hints: dict[str, A
     def incremental_children(parent_page: Any, cursor: Any = dlt_incremental(incremental)) -> Iterator[Any]:  # noqa: B008
         ends.cursors.track(spec.name, cursor)
         stream = run.child_pages(spec, _as_page(parent_page), _window(incremental, cursor))
-        yield from dlt_items(stream, ends.columnar(spec.name), ends.report)
+        yield from dlt_items(stream, _child_columnar(spec, ends), ends.report)
         ends.finish(spec.name, stream)
 
     return dlt.transformer(incremental_children, data_from=parent, name=spec.name, selected=spec.selected,
                            **hints)
+
+
+def _child_columnar(spec: ResourceSpec, ends: _Ends) -> Columnar | None:
+    """A child's converter for one parent page (None: rows); dlt's incremental on a child is never one the
+    columnar path expects (a shared cursor goes as rows; a per-parent one is restloom's own)."""
+    return ends.columnar(spec.name, added=steps_added_in_dlt(incremental=False))
 
 
 def _as_page(parent_page: Any) -> list[Any]:
