@@ -193,6 +193,24 @@ def test_max_table_nesting(tmp_path: Path) -> None:
     assert _path(flat) == "columnar"
 
 
+def _nesting_zero_on_the_resource(source: Any) -> Any:
+    source.resources["items"].max_table_nesting = 0
+    return source
+
+
+@pytest.mark.parametrize("where", ["config", "dlt"])
+def test_max_table_nesting_zero_on_a_resource(tmp_path: Path, where: str) -> None:
+    """A resource's own max_table_nesting of 0 (in its config, or set in dlt on the built resource) keeps
+    every nested value whole, in json columns, with no nested table: the columnar path read a level of 0
+    as "not set" and unnested the lists into tables dlt does not make. The json columns go as rows."""
+    config = _config(max_table_nesting=0) if where == "config" else _config()
+    adapt = _nesting_zero_on_the_resource if where == "dlt" else (lambda source: source)
+    outcome = differential(config, tmp_path=tmp_path, prepare=_plant(NESTED), adapt=adapt)
+    assert sorted(outcome.restloom.rows) == ["items"]
+    assert outcome.restloom.columns["items"]["profile"]["data_type"] == "json"
+    assert _path(outcome).startswith("columnar, rows from page 1 (column ")
+
+
 def test_row_path_switch_and_reasons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """RESTLOOM_COLUMNAR=0 sends every page as rows (same tables); processing steps always do."""
     monkeypatch.setenv("RESTLOOM_COLUMNAR", "0")

@@ -110,7 +110,9 @@ def vector_tables(schema: Schema, normalizer: Any, root: str, rows: Sequence[dic
     propagation = normalizer._get_propagation_mapping(root, True) if normalizer._get_propagation_mapping else {}
     if propagation not in ({}, {normalizer.c_dlt_id: normalizer.c_dlt_root_id}):
         raise NotColumnar("a propagation of columns to nested tables")
-    level = normalizer._get_table_nesting_level(root, normalizer.max_nesting) or normalizer.max_nesting
+    level = normalizer._get_table_nesting_level(root, normalizer.max_nesting)  # 0 keeps every nested value whole
+    if level is None:
+        level = normalizer.max_nesting
     meta = [(normalizer.c_dlt_load_id, pa.array([load_id] * count, pa.string())), (normalizer.c_dlt_id, ids)]
     pending = [_Level(root, (root,), None, records, level, rows.__getitem__, lambda i: (i,), ids,
                       ids if propagation else None, meta)]
