@@ -211,6 +211,28 @@ def test_max_table_nesting_zero_on_a_resource(tmp_path: Path, where: str) -> Non
     assert _path(outcome).startswith("columnar, rows from page 1 (column ")
 
 
+TAG_HINTS = {"tags": {"columns": {"value": {"name": "value", "data_type": "text"}}}}
+
+
+def _tag_hints_on_the_resource(source: Any) -> Any:
+    source.resources["items"].apply_hints(nested_hints=TAG_HINTS)
+    return source
+
+
+@pytest.mark.parametrize("where", ["config", "dlt"])
+def test_nested_hints_go_as_rows(tmp_path: Path, where: str) -> None:
+    """dlt's nested_hints (a rest_api config key, or applied in dlt to the built resource) are applied to
+    the nested tables dlt makes from records; the columnar path failed on them (a nested table handed over
+    with the root table's keys), so such a resource goes as rows and lands what dlt lands."""
+    config = _config(nested_hints=TAG_HINTS) if where == "config" else _config()
+    adapt = _tag_hints_on_the_resource if where == "dlt" else (lambda source: source)
+    outcome = differential(config, tmp_path=tmp_path, adapt=adapt)
+    assert sorted(outcome.restloom.rows) == ["items", "items__tags"]
+    assert outcome.restloom.columns["items__tags"]["value"]["data_type"] == "text"
+    reason = "nested_hints: dlt applies them to the nested tables it makes from the records"
+    assert _path(outcome) == (f"rows ({reason})" if where == "config" else f"columnar, rows from page 1 ({reason})")
+
+
 def test_row_path_switch_and_reasons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """RESTLOOM_COLUMNAR=0 sends every page as rows (same tables); processing steps always do."""
     monkeypatch.setenv("RESTLOOM_COLUMNAR", "0")

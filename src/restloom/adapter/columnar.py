@@ -61,6 +61,9 @@ def chunk_rows(environ: Mapping[str, str] | None = None) -> int:
     return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_CHUNK_ROWS
 
 
+NESTED_HINTS = "nested_hints: dlt applies them to the nested tables it makes from the records"
+
+
 def row_path_reason(spec: ResourceSpec, *, file_format: str = "parquet", source_schema: Any = None,
                     source_contract: Any = None, enabled: bool | None = None) -> str | None:
     """Why ``spec`` goes to dlt as rows for the whole run, or None when its pages go columnar.
@@ -69,7 +72,7 @@ def row_path_reason(spec: ResourceSpec, *, file_format: str = "parquet", source_
     rows), a child's incremental shared by all its parents (``per_parent: false``: dlt binds it anew for each
     parent page, so what it drops depends on how the pages of the parents interleave), a table name computed
     per record, a schema contract (its checks run on the rows dlt infers), a user schema, the scd2 merge
-    strategy (row hashes and validity columns), a loader format other than parquet, and the switch
+    strategy (row hashes and validity columns), ``nested_hints``, a loader format other than parquet, and the switch
     ``RESTLOOM_COLUMNAR=0``.
     """
     if not (columnar_enabled() if enabled is None else enabled):
@@ -85,6 +88,7 @@ def row_path_reason(spec: ResourceSpec, *, file_format: str = "parquet", source_
         ("schema_contract", hints.get("schema_contract") is not None or source_contract is not None),
         ("a user schema", source_schema is not None),
         ("scd2", isinstance(disposition, Mapping) and disposition.get("strategy") == "scd2"),
+        (NESTED_HINTS, bool(hints.get("nested_hints"))),
         (f"file_format {hints.get('file_format', file_format)}",
          hints.get("file_format", file_format) != "parquet"),
     ]
@@ -123,6 +127,8 @@ class Columnar:
                texts: Sequence[bytes | None]) -> list[Any]:
         source = dlt.current.source()
         resource = source.resources[self.resource]
+        if resource.nested_hints:  # applied in dlt to the built resource (a config's are row_path_reason's)
+            raise NotColumnar(NESTED_HINTS)
         schema: Schema = source.schema
         if schema._compiled_excludes:
             raise NotColumnar("the schema excludes columns")
