@@ -233,6 +233,36 @@ def test_nested_hints_go_as_rows(tmp_path: Path, where: str) -> None:
     assert _path(outcome) == (f"rows ({reason})" if where == "config" else f"columnar, rows from page 1 ({reason})")
 
 
+def _table_per_colour(source: Any) -> Any:
+    source.resources["items"].apply_hints(table_name=lambda record: f"items_{record['colour']}")
+    return source
+
+
+def test_a_table_name_computed_per_record_in_dlt_goes_as_rows(tmp_path: Path) -> None:
+    """A table name applied in dlt as a function of the record: dlt computes it from each record, so the
+    resource goes as rows from its first page (the columnar path failed: no record to compute it from)."""
+    outcome = differential(_config(), tmp_path=tmp_path, adapt=_table_per_colour)
+    assert sorted(table for table in outcome.restloom.rows if "__" not in table) == [
+        "items_amber", "items_blue", "items_green", "items_red"]
+    assert _path(outcome) == "columnar, rows from page 1 (hints computed per record)"
+
+
+def _scd2(source: Any) -> Any:
+    source.resources["items"].apply_hints(write_disposition={"disposition": "merge", "strategy": "scd2"})
+    return source
+
+
+def test_scd2_applied_in_dlt_goes_as_rows(tmp_path: Path) -> None:
+    """scd2 applied in dlt to the built resource goes as rows, as a config's does (row hashes, validity
+    columns). Its validity timestamps are each side's load time, so tables are compared without them."""
+    outcome = differential(_config(primary_key="id"), tmp_path=tmp_path, adapt=_scd2, compare=False,
+                           prepare=_plant(NESTED))
+    assert _path(outcome) == "columnar, rows from page 1 (scd2)"
+    assert outcome.restloom.rows == outcome.dlt.rows
+    assert outcome.restloom.columns == outcome.dlt.columns
+    assert "_dlt_valid_from" in outcome.restloom.columns["items"]
+
+
 def test_row_path_switch_and_reasons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """RESTLOOM_COLUMNAR=0 sends every page as rows (same tables); processing steps always do."""
     monkeypatch.setenv("RESTLOOM_COLUMNAR", "0")

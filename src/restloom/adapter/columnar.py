@@ -127,8 +127,9 @@ class Columnar:
                texts: Sequence[bytes | None]) -> list[Any]:
         source = dlt.current.source()
         resource = source.resources[self.resource]
-        if resource.nested_hints:  # applied in dlt to the built resource (a config's are row_path_reason's)
-            raise NotColumnar(NESTED_HINTS)
+        applied = _applied_in_dlt(resource)
+        if applied is not None:
+            raise NotColumnar(applied)
         schema: Schema = source.schema
         if schema._compiled_excludes:
             raise NotColumnar("the schema excludes columns")
@@ -162,6 +163,21 @@ class Columnar:
                 schema.tables[table] = _NestedTable(schema.tables[table], resource=self.resource)  # type: ignore[assignment]
             items.append(dlt.mark.with_table_name(arrow, table))
         return items
+
+
+def _applied_in_dlt(resource: Any) -> str | None:
+    """Why hints on the resource send it as rows: those applied in dlt to the built resource that the
+    columnar path does not build (a config's are ``row_path_reason``'s): ``nested_hints``, hints computed
+    per record (``apply_hints(table_name=lambda record: ...)``: dlt computes them from each record), the
+    scd2 strategy (row hashes and validity columns)."""
+    if resource.nested_hints:
+        return NESTED_HINTS
+    if resource.has_dynamic_table_name or resource.has_other_dynamic_hints:
+        return "hints computed per record"
+    disposition = resource.write_disposition
+    if isinstance(disposition, Mapping) and disposition.get("strategy") == "scd2":
+        return "scd2"
+    return None
 
 
 def _per_record(schema: Schema, normalizer: Any, root: str, rows: Sequence[dict[str, Any]],
