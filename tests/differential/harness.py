@@ -225,6 +225,24 @@ def linkage(pipeline: Any) -> dict[str, list[str]]:
     return linked
 
 
+OFFSET_PAGES = {"type": "offset", "limit": 10, "total_path": "total"}
+ITEMS_INCREMENTAL = {"cursor_path": "updated_at", "initial_value": "2020-01-01T00:00:00Z"}
+
+
+def merged_items(*, incremental: bool = False, **resource: Any) -> ConfigFactory:
+    """A config of one resource, ``items`` of the generic API in pages of 10, merged on ``id`` (with an
+    incremental on ``updated_at`` if asked; ``resource``: more keys of the resource)."""
+    endpoint: dict[str, Any] = {"path": "offset/items"}
+    if incremental:
+        endpoint["incremental"] = ITEMS_INCREMENTAL
+
+    def factory(api: SimulatedAPI) -> dict[str, Any]:
+        return {"client": {"base_url": api.base_url, "paginator": OFFSET_PAGES},
+                "resources": [{"name": "items", "primary_key": "id", "write_disposition": "merge",
+                               "endpoint": dict(endpoint), **resource}]}
+    return factory
+
+
 def differential(config_factory: ConfigFactory, *, tmp_path: Path, api: str = "generic", size: int = 23,
                  seed: int = 0, source_kwargs: Mapping[str, Any] | None = None,
                  compare: bool = True, fan_out_paths: Collection[str] = (), runs: int = 1,

@@ -15,23 +15,7 @@ from typing import Any
 
 import pytest
 
-from restloom.testing import SimulatedAPI
-from tests.differential.harness import differential
-
-PAGES = {"type": "offset", "limit": 10, "total_path": "total"}
-INCREMENTAL = {"cursor_path": "updated_at", "initial_value": "2020-01-01T00:00:00Z"}
-
-
-def _items(*, incremental: bool = False, **resource: Any) -> Callable[[SimulatedAPI], dict[str, Any]]:
-    endpoint: dict[str, Any] = {"path": "offset/items"}
-    if incremental:
-        endpoint["incremental"] = INCREMENTAL
-
-    def factory(api: SimulatedAPI) -> dict[str, Any]:
-        return {"client": {"base_url": api.base_url, "paginator": PAGES},
-                "resources": [{"name": "items", "primary_key": "id", "write_disposition": "merge",
-                               "endpoint": dict(endpoint), **resource}]}
-    return factory
+from tests.differential.harness import differential, merged_items
 
 
 def _root_rows(outcome: Any) -> int:
@@ -107,7 +91,7 @@ IN_DLT: dict[str, Callable[[Any], Any]] = {
 @pytest.mark.parametrize("incremental", [False, True], ids=["plain", "incremental"])
 @pytest.mark.parametrize("case", list(IN_DLT))
 def test_set_in_dlt_on_the_built_source(tmp_path: Path, case: str, incremental: bool) -> None:
-    outcome = differential(_items(incremental=incremental), tmp_path=tmp_path, size=60, adapt=IN_DLT[case],
+    outcome = differential(merged_items(incremental=incremental), tmp_path=tmp_path, size=60, adapt=IN_DLT[case],
                            runs=2)
     assert _root_rows(outcome) > 0  # the tables compared (by ``differential``) are not both empty
 
@@ -134,5 +118,5 @@ IN_CONFIG: dict[str, dict[str, Any]] = {
 
 @pytest.mark.parametrize("case", list(IN_CONFIG))
 def test_a_resource_key_of_the_config(tmp_path: Path, case: str) -> None:
-    outcome = differential(_items(**IN_CONFIG[case]), tmp_path=tmp_path, size=60, runs=2)
+    outcome = differential(merged_items(**IN_CONFIG[case]), tmp_path=tmp_path, size=60, runs=2)
     assert _root_rows(outcome) > 0

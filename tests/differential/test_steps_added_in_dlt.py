@@ -21,22 +21,7 @@ import pytest
 
 import restloom
 from restloom.testing import SimulatedAPI
-from tests.differential.harness import differential
-
-PAGES = {"type": "offset", "limit": 10, "total_path": "total"}
-INCREMENTAL = {"cursor_path": "updated_at", "initial_value": "2020-01-01T00:00:00Z"}
-
-
-def _items(*, incremental: bool) -> Callable[[SimulatedAPI], dict[str, Any]]:
-    endpoint: dict[str, Any] = {"path": "offset/items"}
-    if incremental:
-        endpoint["incremental"] = INCREMENTAL
-
-    def factory(api: SimulatedAPI) -> dict[str, Any]:
-        return {"client": {"base_url": api.base_url, "paginator": PAGES},
-                "resources": [{"name": "items", "primary_key": "id", "write_disposition": "merge",
-                               "endpoint": dict(endpoint)}]}
-    return factory
+from tests.differential.harness import differential, merged_items
 
 
 def _marked(row: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +56,7 @@ def test_a_step_added_in_dlt_gets_records(tmp_path: Path, step: str, incremental
         STEPS[step](source.resources["items"])
         return source
 
-    outcome = differential(_items(incremental=incremental), tmp_path=tmp_path, size=60, adapt=adapt)
+    outcome = differential(merged_items(incremental=incremental), tmp_path=tmp_path, size=60, adapt=adapt)
     path = restloom.report_of(outcome.restloom.source).stats("items").path
     assert path == f"rows (steps added to it in dlt, which take records: {STEP_CLASS[step]})"
     rows = sorted(outcome.restloom.rows["items"], key=lambda row: row["id"])
@@ -93,7 +78,7 @@ def test_a_pydantic_model_of_yours_validates_records(tmp_path: Path) -> None:
         source.resources["items"].apply_hints(columns=_Item)
         return source
 
-    outcome = differential(_items(incremental=False), tmp_path=tmp_path, size=60, adapt=adapt)
+    outcome = differential(merged_items(incremental=False), tmp_path=tmp_path, size=60, adapt=adapt)
     path = restloom.report_of(outcome.restloom.source).stats("items").path
     assert path == "rows (steps added to it in dlt, which take records: PydanticValidator)"
     assert sorted(row["id"] for row in outcome.restloom.rows["items"]) == list(range(1, 61))
@@ -109,7 +94,7 @@ def test_a_transformer_of_yours_gets_pages_of_records(tmp_path: Path) -> None:
         source.resources.add(doubled)
         return source
 
-    outcome = differential(_items(incremental=False), tmp_path=tmp_path, size=60, adapt=adapt)
+    outcome = differential(merged_items(incremental=False), tmp_path=tmp_path, size=60, adapt=adapt)
     path = restloom.report_of(outcome.restloom.source).stats("items").path
     assert path == "rows (steps added to it in dlt, which take records: a transformer fed from it)"
     assert sorted((row["id"], row["twice"]) for row in outcome.restloom.rows["doubled"]) == [
@@ -118,7 +103,7 @@ def test_a_transformer_of_yours_gets_pages_of_records(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("incremental", [False, True], ids=["plain", "incremental"])
 def test_without_a_step_the_resource_stays_columnar(tmp_path: Path, incremental: bool) -> None:
-    outcome = differential(_items(incremental=incremental), tmp_path=tmp_path, size=60)
+    outcome = differential(merged_items(incremental=incremental), tmp_path=tmp_path, size=60)
     assert restloom.report_of(outcome.restloom.source).stats("items").path == "columnar"
     assert len(outcome.restloom.rows["items"]) == 60
 
