@@ -2,7 +2,8 @@
 dlt's rest_api config, land on restloom what they land on dlt's rest_api.
 
 Each case runs twice into the same pipeline (a merge or a cursor over existing tables), in chunks of 10
-records so that 60 records make six chunks: a setting that only the first chunk honoured would show. The
+records so that 60 records make six chunks: a setting that only the first chunk honoured would show. Settings
+made in dlt run on a plain resource, and those that shape the tables also on an incremental one. The
 cases that once differed have tests of their own (``test_steps_added_in_dlt.py``, ``test_add_limit.py``,
 ``test_columnar.py``); these are the ones that agreed when they were first compared, kept so they stay so.
 """
@@ -88,8 +89,15 @@ IN_DLT: dict[str, Callable[[Any], Any]] = {
 }
 
 
-@pytest.mark.parametrize("incremental", [False, True], ids=["plain", "incremental"])
-@pytest.mark.parametrize("case", list(IN_DLT))
+# the incremental form too where the setting meets the records before they become tables (dlt's
+# incremental, then ``ArrowAfterIncremental``): structure, types, keys and contracts
+ALSO_INCREMENTAL = ("source max_table_nesting 0", "resource max_table_nesting 0", "json hint", "table_name",
+                    "primary_key", "schema_contract")
+IN_DLT_CASES = [(case, False) for case in IN_DLT] + [(case, True) for case in ALSO_INCREMENTAL]
+
+
+@pytest.mark.parametrize(("case", "incremental"), IN_DLT_CASES,
+                         ids=[f"{case}-{'incremental' if inc else 'plain'}" for case, inc in IN_DLT_CASES])
 def test_set_in_dlt_on_the_built_source(tmp_path: Path, case: str, incremental: bool) -> None:
     outcome = differential(merged_items(incremental=incremental), tmp_path=tmp_path, size=60, adapt=IN_DLT[case],
                            runs=2)
