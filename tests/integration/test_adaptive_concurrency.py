@@ -39,8 +39,9 @@ def test_the_default_bound_grows_while_answers_are_fast_and_an_explicit_one_is_a
 
 
 def test_a_503_halves_the_bound_once_per_round_trip() -> None:
-    """Three 503s in one wave of requests (the 40th to 42nd): the bound is cut once, and every request sent
-    after the cut — the retries of those three onwards — arrives with at most about half as many in flight."""
+    """Three 503s in one wave of requests (the 40th to 42nd): they cut the bound once, and every request sent
+    after the cut — the retries of those three onwards — arrives with at most about half as many in flight.
+    (A loaded machine may add a cut for rising latency; only the cuts the 503s made are counted.)"""
     faults = FaultPlan(schedule={40: "503", 41: "503", 42: "503"})
     with serve("yousign", size=80, seed=12, latency_ms=200, faults=faults) as api:
         config = parse(yousign_followers(api), retry_base=RetryPolicy(wait_scale=0))
@@ -55,6 +56,6 @@ def test_a_503_halves_the_bound_once_per_round_trip() -> None:
     before = max(record.in_flight for record in log[:first_retry])
     after = max(record.in_flight for record in log[first_retry:])
     gate = next(iter(run.fetcher.limits.gates.values()))
-    assert gate.aimd.cuts == 1
+    assert gate.aimd.cut_reasons.count("throttled") == 1
     assert before >= 24
     assert after <= 19

@@ -34,7 +34,7 @@ def test_a_throttled_round_trip_halves_once_then_growth_is_additive() -> None:
     _fast(aimd, 17, at=3.0)  # about one round trip of fast answers: one more
     assert aimd.bound == 17
     aimd.observe(sent_at=2.5, now=3.5, latency=1.0, throttled=True)  # sent after the cut: cuts again
-    assert (aimd.bound, aimd.cuts) == (8, 2)
+    assert (aimd.bound, aimd.cut_reasons) == (8, ["throttled", "throttled"])
 
 
 def test_clearly_rising_latency_halves_the_bound_and_slow_answers_do_not_grow_it() -> None:
@@ -47,6 +47,7 @@ def test_clearly_rising_latency_halves_the_bound_and_slow_answers_do_not_grow_it
     for step in range(10):
         aimd.observe(sent_at=2.0 + step, now=3.0 + step, latency=1.0, throttled=False)
     assert aimd.cuts >= 1
+    assert set(aimd.cut_reasons) == {"latency"}
     assert aimd.bound <= 6
 
 

@@ -61,7 +61,13 @@ class Aimd:
         self.fastest: float | None = None
         self.smoothed: float | None = None
         self.cut_at = -math.inf
-        self.cuts = 0
+        self.cut_reasons: list[str] = []
+        """Why each cut was made, in order: ``"throttled"`` (a 429 or 503) or ``"latency"``."""
+
+    @property
+    def cuts(self) -> int:
+        """How many times the bound was halved."""
+        return len(self.cut_reasons)
 
     @property
     def bound(self) -> int:
@@ -71,23 +77,23 @@ class Aimd:
     def observe(self, *, sent_at: float, now: float, latency: float, throttled: bool) -> None:
         """Account for one response (or error) to a request sent at ``sent_at``."""
         if throttled:
-            self._cut(sent_at, now)
+            self._cut(sent_at, now, "throttled")
             return
         self.fastest = latency if self.fastest is None else min(self.fastest, latency)
         self.smoothed = latency if self.smoothed is None else (1 - SMOOTHING) * self.smoothed + SMOOTHING * latency
         if self.smoothed > RISE_FACTOR * self.fastest + RISE_MARGIN_S:
-            if self._cut(sent_at, now):
+            if self._cut(sent_at, now, "latency"):
                 self.smoothed = None
         elif latency <= FAST_FACTOR * self.fastest + FAST_MARGIN_S:
             step = 1.0 if self.slow_start else 1.0 / self.limit
             self.limit = min(float(self.ceiling), self.limit + step)
 
-    def _cut(self, sent_at: float, now: float) -> bool:
+    def _cut(self, sent_at: float, now: float, reason: str) -> bool:
         if sent_at < self.cut_at:  # sent before the last cut: that cut already answered this round trip
             return False
         self.limit = max(1.0, self.limit / 2)
         self.slow_start, self.cut_at = False, now
-        self.cuts += 1
+        self.cut_reasons.append(reason)
         return True
 
 
