@@ -29,6 +29,7 @@ import dlt
 from dlt.sources.rest_api import rest_api_source as dlt_rest_api_source
 
 import restloom
+from restloom.adapter.duckdb_merge import lean_duckdb
 from restloom.testing import SimulatedAPI, serve
 from restloom.testing.log import RequestRecord
 
@@ -168,10 +169,13 @@ def tables_of(pipeline: Any) -> tuple[dict[str, list[dict[str, Any]]], dict[str,
 
 
 def run_side(sources: Callable[[], Any], *, name: str, tmp_path: Path, runs: int = 1,
-             before_run: Callable[[int], None] | None = None) -> Side:
+             before_run: Callable[[int], None] | None = None, lean: bool = False) -> Side:
     """Load ``sources()`` ``runs`` times into a DuckDB file of its own and read back what landed
-    (``before_run(n)`` is called before run ``n``, 0-based)."""
+    (``before_run(n)`` is called before run ``n``, 0-based). ``lean``: into DuckDB as ``restloom.sync`` loads
+    it, merges deduplicating the staged rows with ``DISTINCT ON`` (``adapter/duckdb_merge.py``)."""
     destination = dlt.destinations.duckdb(str(tmp_path / f"{name}.duckdb"))
+    if lean:
+        destination = lean_duckdb(destination)
     pipeline = dlt.pipeline(pipeline_name=name, destination=destination, dataset_name="data",
                             pipelines_dir=str(tmp_path / f"{name}_pipelines"))
     for run in range(runs):
@@ -269,7 +273,7 @@ def differential(config_factory: ConfigFactory, *, tmp_path: Path, api: str = "g
         restloom_side = run_side(
             lambda: adapt(restloom.rest_api_source((restloom_only or dict)(dict(config_factory(server))), **kwargs,
                                                    retry_wait_scale=0.0)),
-            name="restloom_side", tmp_path=tmp_path, runs=runs, before_run=before_run)
+            name="restloom_side", tmp_path=tmp_path, runs=runs, before_run=before_run, lean=True)
         restloom_log = server.requests
     outcome = Outcome(
         dlt=_with_requests(dlt_side, dlt_log),

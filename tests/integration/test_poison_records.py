@@ -99,7 +99,7 @@ def test_poison_values_are_stored_changed_and_named_and_the_next_run_is_not_bloc
     ]
     assert first.report.stats("deeper").warnings == [
         f"record id=1: field {truncate(deep_path, 120)}: nested deeper than {MAX_DEPTH} levels; stored as JSON text"]
-    assert table_rows(second, "good", "id, n") == [(1, 1), (2, 2)]
+    assert sorted(table_rows(second, "good", "id, n")) == [(1, 1), (2, 2)]
     rows = sorted(table_rows(second, "poison", f'id, n, n__v_text, "{deep_column}", deep__leaf'))
     assert rows == [(1, 1, None, None, 1), (2, 2, None, json.dumps(cut, separators=(",", ":")), None),
                     (3, None, str(HUGE), None, None), (4, None, str(BEYOND_INT64), None, None)]

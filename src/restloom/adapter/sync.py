@@ -51,6 +51,8 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
     ``SyncResult.ok`` is False (``restloom run`` exits 1); ``report.raise_for_failures()`` raises.
     dlt runs with restloom's defaults (``adapter/defaults.py``: DuckDB's memory and threads bounded,
     uncompressed intermediate files, rotated files); any of them set in the user's dlt config wins.
+    DuckDB (``"duckdb"`` or dlt's ``duckdb`` factory) merges with a leaner deduplication of the staged rows
+    (``adapter/duckdb_merge.py``: the same rows land).
     Python's cyclic garbage collector is eased for the call (``adapter/collector.py``).
     The pipeline's lock is held for the whole call; another process running it raises ``PipelineBusy``.
     A stepped resource (``incremental.step``) loads one window per extract/normalize/load; the passes repeat
@@ -59,6 +61,8 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
     counting rows), so processes sharing a destination that takes one writer at a time (a DuckDB file) wait
     for each other there while extracting in parallel.
     """
+    from restloom.adapter.duckdb_merge import lean_duckdb  # imports DuckDB: only when a sync runs
+
     guard = destination_lock or nullcontext
     report = report or RunReport()
     config = resolve(config)  # a parsed config is resolved here: its secrets are known to the run's redactor
@@ -66,7 +70,7 @@ def sync(config: Config, *, pipeline_name: str, destination: Any = "duckdb", dat
     # below the user's own dlt config (adapter/defaults.py: bounded memory at volume), with Python's collector
     # eased (adapter/collector.py)
     with pipeline_lock(pipeline_name, pipelines_dir), dlt_defaults(), collector_eased():
-        pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=destination,
+        pipeline = dlt.pipeline(pipeline_name=pipeline_name, destination=lean_duckdb(destination),
                                 dataset_name=dataset_name or f"{pipeline_name}_data",
                                 pipelines_dir=pipelines_dir)  # type: ignore[arg-type]  # None: dlt's default
         now = datetime.now(UTC)  # where stepped windows without end_value end, the same for every pass
