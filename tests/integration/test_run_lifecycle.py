@@ -12,6 +12,7 @@ from typing import Any
 
 import dlt
 import duckdb
+import pytest
 
 from restloom import rest_api_source
 from restloom.config import parse
@@ -119,11 +120,13 @@ def test_cli_honours_restloom_retry_wait_scale(tmp_path: Path) -> None:
     assert elapsed < 25  # the unscaled wait alone is 30 s
 
 
-def test_cli_rejects_a_bad_run_option_from_the_environment(tmp_path: Path) -> None:
-    """A run option the environment sets to nonsense is a config error naming the variable (exit 2)."""
+@pytest.mark.parametrize(("name", "value"), [("RESTLOOM_CONCURRENCY", "lots"), ("RESTLOOM_COLUMNAR_ROWS", "0")])
+def test_cli_rejects_a_bad_run_option_from_the_environment(tmp_path: Path, name: str, value: str) -> None:
+    """A run option the environment sets to nonsense is a config error naming the variable (exit 2), before
+    any request."""
     with serve("yousign", size=2, seed=5) as api:
-        done = _cli(_config_file(tmp_path, api), api, RESTLOOM_CONCURRENCY="lots")
+        done = _cli(_config_file(tmp_path, api), api, **{name: value})
         requests_made = len(api.requests)
     assert done.returncode == 2
-    assert "$RESTLOOM_CONCURRENCY: expected a positive integer, got 'lots'" in done.stderr
+    assert f"${name}: expected a positive integer, got {value!r}" in done.stderr
     assert requests_made == 0

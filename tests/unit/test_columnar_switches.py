@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from restloom.adapter.columnar import chunk_rows, columnar_enabled, describe_path, row_path_reason
+from restloom.adapter.front import RunOptions
 from restloom.config import parse
+from restloom.errors import ConfigError
 
 
 @pytest.mark.parametrize(("value", "enabled"), [("1", True), ("", True), ("0", False), ("false", False),
@@ -15,9 +17,22 @@ def test_columnar_switch(value: str, enabled: bool) -> None:
     assert columnar_enabled({}) is True
 
 
-@pytest.mark.parametrize(("value", "rows"), [("", 5000), ("12", 12), ("0", 5000), ("-3", 5000), ("x", 5000)])
+@pytest.mark.parametrize(("value", "rows"), [("", 5000), ("12", 12), ("007", 7)])
 def test_chunk_rows(value: str, rows: int) -> None:
     assert chunk_rows({"RESTLOOM_COLUMNAR_ROWS": value}) == rows
+    assert chunk_rows({}) == 5000
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "x", "1.5"])
+def test_a_malformed_chunk_size_is_refused_by_name(value: str) -> None:
+    """Not quietly the default: the run options refuse it before a run, and so does the lane itself."""
+    expected = f"$RESTLOOM_COLUMNAR_ROWS: expected a positive integer, got {value!r}"
+    with pytest.raises(ConfigError) as raised:
+        chunk_rows({"RESTLOOM_COLUMNAR_ROWS": value})
+    assert str(raised.value).endswith(expected)
+    with pytest.raises(ConfigError) as raised:
+        RunOptions.from_env(environ={"RESTLOOM_COLUMNAR_ROWS": value})
+    assert str(raised.value).endswith(expected)
 
 
 def test_reasons_for_rows() -> None:

@@ -42,6 +42,8 @@ from dlt.common.schema.typing import C_DLT_ID, C_DLT_LOAD_ID
 from restloom.adapter.coltypes import ARROW_TYPES, NotColumnar, new_column, py_array
 from restloom.adapter.vector import Built, vector_tables
 from restloom.config.models import ResourceSpec
+from restloom.errors import ConfigError, ConfigIssue
+from restloom.text import truncate
 
 COLUMNAR_ENV = "RESTLOOM_COLUMNAR"
 CHUNK_ENV = "RESTLOOM_COLUMNAR_ROWS"
@@ -56,9 +58,18 @@ def columnar_enabled(environ: Mapping[str, str] | None = None) -> bool:
 
 def chunk_rows(environ: Mapping[str, str] | None = None) -> int:
     """How many records (whole pages) one Arrow table gathers at most: ``RESTLOOM_COLUMNAR_ROWS``, default
-    5000; a page larger than that is one table of its own."""
+    5000; a page larger than that is one table of its own. Any other value than a positive integer is a
+    ``ConfigError`` naming the variable (``RunOptions.from_env`` checks it before a run starts)."""
     text = (os.environ if environ is None else environ).get(CHUNK_ENV, "")
-    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_CHUNK_ROWS
+    if not text:
+        return DEFAULT_CHUNK_ROWS
+    try:
+        rows = int(text)
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise ConfigError([ConfigIssue(f"${CHUNK_ENV}", f"expected a positive integer, got {truncate(text, 40)!r}")])
+    return rows
 
 
 NESTED_HINTS = "nested_hints: dlt applies them to the nested tables it makes from the records"

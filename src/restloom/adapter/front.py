@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from restloom.adapter.columnar import CHUNK_ENV
 from restloom.config.models import Config, RetryPolicy
 from restloom.config.paginators import default_paginator_registry
 from restloom.config.parse import parse
@@ -41,13 +42,16 @@ class RunOptions:
     @classmethod
     def from_env(cls, *, concurrency: int | None = None, retry_wait_scale: float | None = None,
                  environ: Mapping[str, str] | None = None) -> RunOptions:
-        """The options given, the rest from ``RESTLOOM_CONCURRENCY`` / ``RESTLOOM_RETRY_WAIT_SCALE``."""
+        """The options given, the rest from ``RESTLOOM_CONCURRENCY`` / ``RESTLOOM_RETRY_WAIT_SCALE``; a
+        malformed ``RESTLOOM_COLUMNAR_ROWS`` is refused here too."""
         env = os.environ if environ is None else environ
         issues: list[ConfigIssue] = []
         if concurrency is None and env.get(CONCURRENCY_ENV):
             concurrency = _env_number(env, CONCURRENCY_ENV, int, issues, "a positive integer", minimum=1)
         if retry_wait_scale is None and env.get(WAIT_SCALE_ENV):
             retry_wait_scale = _env_number(env, WAIT_SCALE_ENV, float, issues, "a number >= 0", minimum=0)
+        if env.get(CHUNK_ENV):  # read when the pages become tables: checked here, before a run starts
+            _env_number(env, CHUNK_ENV, int, issues, "a positive integer", minimum=1)
         if issues:
             raise ConfigError(issues)
         return cls(concurrency=concurrency, retry_wait_scale=1.0 if retry_wait_scale is None else retry_wait_scale)
