@@ -98,7 +98,7 @@ def row_path_reason(spec: ResourceSpec, *, file_format: str = "parquet", source_
         ("table_name computed per record", callable(hints.get("table_name"))),
         ("schema_contract", hints.get("schema_contract") is not None or source_contract is not None),
         ("a user schema", source_schema is not None),
-        ("scd2", isinstance(disposition, Mapping) and disposition.get("strategy") == "scd2"),
+        ("scd2", _is_scd2(disposition)),
         (NESTED_HINTS, bool(hints.get("nested_hints"))),
         (f"file_format {hints.get('file_format', file_format)}",
          hints.get("file_format", file_format) != "parquet"),
@@ -185,10 +185,13 @@ def _applied_in_dlt(resource: Any) -> str | None:
         return NESTED_HINTS
     if resource.has_dynamic_table_name or resource.has_other_dynamic_hints:
         return "hints computed per record"
-    disposition = resource.write_disposition
-    if isinstance(disposition, Mapping) and disposition.get("strategy") == "scd2":
+    if _is_scd2(resource.write_disposition):
         return "scd2"
     return None
+
+
+def _is_scd2(disposition: Any) -> bool:
+    return isinstance(disposition, Mapping) and disposition.get("strategy") == "scd2"
 
 
 def _per_record(schema: Schema, normalizer: Any, root: str, rows: Sequence[dict[str, Any]],

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["DLT_DEFAULTS", "dlt_defaults"]
+__all__ = ["DLT_DEFAULTS", "defaults_enabled", "dlt_defaults"]
 
 DLT_DEFAULTS: dict[str, Any] = {
     "data_writer": {"disable_compression": True, "file_max_items": 200_000},
@@ -62,13 +62,19 @@ def _provider() -> Any:
     return provider
 
 
+def defaults_enabled() -> bool:
+    """False when ``RESTLOOM_DLT_DEFAULTS=0`` turns restloom's dlt defaults off (the leaner DuckDB merge,
+    ``adapter/duckdb_merge.py``, included)."""
+    return os.environ.get("RESTLOOM_DLT_DEFAULTS", "1") != "0"
+
+
 @contextmanager
 def dlt_defaults() -> Iterator[None]:
     """restloom's dlt defaults in force (after every other provider) for the ``with`` block.
 
     Re-entrant and thread-safe: the provider is added by the outermost block and removed when it ends.
     """
-    if os.environ.get("RESTLOOM_DLT_DEFAULTS", "1") == "0":
+    if not defaults_enabled():
         yield
         return
     with _lock:

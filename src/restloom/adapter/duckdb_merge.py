@@ -19,7 +19,6 @@ along with restloom's other dlt defaults.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +26,8 @@ from dlt.common.destination.reference import DestinationReference
 from dlt.destinations import duckdb as dlt_duckdb
 from dlt.destinations.impl.duckdb.duck import DuckDbClient
 from dlt.destinations.sql_jobs import SqlMergeFollowupJob
+
+from restloom.adapter.defaults import defaults_enabled
 
 __all__ = ["LeanDedupMergeJob", "lean_duckdb"]
 
@@ -68,7 +69,7 @@ class LeanDedupDuckDb(dlt_duckdb):
 
 def lean_duckdb(destination: Any) -> Any:
     """``destination``, or the same DuckDB destination with the leaner merge (see the module)."""
-    if os.environ.get("RESTLOOM_DLT_DEFAULTS", "1") == "0":
+    if not defaults_enabled():
         return destination
     if isinstance(destination, str) and destination == "duckdb":
         return LeanDedupDuckDb()

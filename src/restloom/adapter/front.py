@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from restloom.adapter.columnar import CHUNK_ENV
+from restloom.adapter.columnar import chunk_rows
 from restloom.config.models import Config, RetryPolicy
 from restloom.config.paginators import default_paginator_registry
 from restloom.config.parse import parse
@@ -50,8 +50,10 @@ class RunOptions:
             concurrency = _env_number(env, CONCURRENCY_ENV, int, issues, "a positive integer", minimum=1)
         if retry_wait_scale is None and env.get(WAIT_SCALE_ENV):
             retry_wait_scale = _env_number(env, WAIT_SCALE_ENV, float, issues, "a number >= 0", minimum=0)
-        if env.get(CHUNK_ENV):  # read when the pages become tables: checked here, before a run starts
-            _env_number(env, CHUNK_ENV, int, issues, "a positive integer", minimum=1)
+        try:  # read when the pages become tables: checked here too, before a run starts
+            chunk_rows(env)
+        except ConfigError as exc:
+            issues.extend(exc.issues)
         if issues:
             raise ConfigError(issues)
         return cls(concurrency=concurrency, retry_wait_scale=1.0 if retry_wait_scale is None else retry_wait_scale)

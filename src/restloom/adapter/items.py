@@ -62,11 +62,7 @@ def limited_by_dlt() -> bool:
     would cut a chunk's nested tables off), and requests each page only when dlt asks for it (no page is
     requested ahead that dlt would never take). Called inside the resource's generator, where dlt has set
     the current pipe; elsewhere (a resource iterated by hand) there is no limit to see."""
-    try:
-        pipe = dlt.current.pipe()
-    except ResourceNameNotAvailable:
-        return False
-    return any(isinstance(step, LimitItem) for step in getattr(pipe, "steps", ()))
+    return any(isinstance(step, LimitItem) for step in _running_steps())
 
 
 def steps_added_in_dlt(*, incremental: bool) -> str | None:
@@ -81,17 +77,22 @@ def steps_added_in_dlt(*, incremental: bool) -> str | None:
     expected ones are ``ArrowAfterIncremental`` and dlt's incremental of a resource whose config declares
     one (``incremental``: the records reach it before they become tables). ``add_limit`` is
     ``limited_by_dlt``'s. Called inside the resource's generator, like that one."""
-    try:
-        pipe = dlt.current.pipe()
-    except ResourceNameNotAvailable:
-        return None
     expected: tuple[type, ...] = (ArrowAfterIncremental, LimitItem)
     if incremental:
         expected += (IncrementalResourceWrapper,)
-    added = [_step_name(step) for step in list(getattr(pipe, "steps", ()))[1:] if not isinstance(step, expected)]
+    added = [_step_name(step) for step in _running_steps()[1:] if not isinstance(step, expected)]
     if not added:
         return None
     return f"steps added to it in dlt, which take records: {', '.join(added)}"
+
+
+def _running_steps() -> list[Any]:
+    """The steps of the pipe dlt runs now, its generator first; none outside dlt's extraction."""
+    try:
+        pipe = dlt.current.pipe()
+    except ResourceNameNotAvailable:
+        return []
+    return list(getattr(pipe, "steps", ()))
 
 
 def _step_name(step: Any) -> str:
